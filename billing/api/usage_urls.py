@@ -1,0 +1,3 @@
+app_name = "usage_api"
+
+urlpatterns: list = []

@@ -1,0 +1,63 @@
+"""manage.py init_db: migrate, seed the plans, print the seed's report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from billing.models import Subscription
+from billing.seeding import seed_plans
+from catalytic.env import mask_url
+from tenants.models import Tenant
+
+RULE = "=" * 59
+VENDORS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL"}
+
+
+class Command(BaseCommand):
+    help = "Apply migrations, seed or update the subscription plans, and print statistics."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--skip-migrate", action="store_true", help="Only seed plans.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        out = self.stdout.write
+        out(RULE)
+        out("CATALYTIC COMPUTING SAAS - DATABASE INITIALIZATION")
+        out(RULE)
+        out("")
+        out(f"Database URL: {mask_url(settings.DATABASE_URL)}")
+        out(f"Database Type: {VENDORS.get(connection.vendor, connection.vendor)}")
+        out("Creating database tables...")
+        if not options["skip_migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
+        out("✓ All tables created successfully")
+        out("")
+        out("Seeding subscription plans...")
+        for outcome, plan in seed_plans():
+            out(f"  ✓ {outcome.capitalize()} plan: {plan.name} (${plan.price_monthly}/month)")
+        out("✓ Subscription plans seeded successfully")
+        out("")
+        out(RULE)
+        out("DATABASE STATISTICS")
+        out(RULE)
+        from billing.models import Plan
+
+        active = Subscription.objects.filter(
+            status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIALING]
+        ).count()
+        for label, value in (
+            ("Subscription Plans", Plan.objects.count()),
+            ("Tenants", Tenant.objects.count()),
+            ("Users", get_user_model().objects.count()),
+            ("Active Subscriptions", active),
+        ):
+            out(f"{label:.<50}{value:>11}")
+        out(RULE)
+        out("")
+        out(self.style.SUCCESS("✅ Database initialization complete!"))

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django.db import models
+
+from tenants.models import Tenant, TenantOwnedModel
+
+
+class Plan(models.Model):
+    """Database copy of `billing.plans.PLANS` (kept in line by `init_db`)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=64)
+    price_monthly = models.DecimalField(max_digits=10, decimal_places=2)
+    price_yearly = models.DecimalField(max_digits=10, decimal_places=2)
+    max_lattices = models.PositiveIntegerField(null=True, blank=True)
+    max_dimensions = models.PositiveIntegerField(null=True, blank=True)
+    max_lattice_size = models.PositiveIntegerField(null=True, blank=True)
+    api_calls_per_month = models.PositiveIntegerField(null=True, blank=True)
+    search_budget = models.PositiveIntegerField()
+    trial_days = models.PositiveIntegerField(default=0)
+    features = models.JSONField(default=list, blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    stripe_price_monthly_id = models.CharField(max_length=255, blank=True)
+    stripe_price_yearly_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["sort_order"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (${self.price_monthly}/month)"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.price_monthly > 0
+
+
+class Subscription(models.Model):
+    """The tenant's current plan and billing state, derived from Stripe when paid."""
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing", "Trialing"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        UNPAID = "unpaid", "Unpaid"
+        CANCELED = "canceled", "Canceled"
+        INCOMPLETE = "incomplete", "Incomplete"
+        INCOMPLETE_EXPIRED = "incomplete_expired", "Incomplete expired"
+        PAUSED = "paused", "Paused"
+
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="subscription")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACTIVE)
+    interval = models.CharField(max_length=8, choices=Interval.choices, default=Interval.MONTH)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Stripe's `created` of the last event applied, so older events never overwrite newer.
+    stripe_event_created = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant} on {self.plan.code} ({self.status})"
+
+
+class UsageCounter(TenantOwnedModel):
+    """Metered API calls of one tenant in one calendar month (UTC), durable truth."""
+
+    period_start = models.DateField()
+    api_calls = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "period_start"], name="uniq_usage_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.period_start}: {self.api_calls}"

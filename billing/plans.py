@@ -1,0 +1,116 @@
+"""The plan table: the one place that says what each plan costs and allows.
+
+`init_db` copies it into the `billing.Plan` rows; `plan_limit()` answers every
+"is this allowed" question for views, API permissions and the admin alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+UNLIMITED = None  # a limit of None means "no limit" (Enterprise)
+
+LIMIT_NAMES = (
+    "max_lattices",
+    "max_dimensions",
+    "max_lattice_size",
+    "api_calls_per_month",
+    "search_budget",
+)
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    code: str
+    name: str
+    price_monthly: Decimal
+    price_yearly: Decimal
+    max_lattices: int | None
+    max_dimensions: int | None
+    max_lattice_size: int | None
+    api_calls_per_month: int | None
+    # Points an obstructed path search may explore before it is stopped (422).
+    search_budget: int
+    trial_days: int
+    features: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.price_monthly > 0
+
+    def limits(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in LIMIT_NAMES}
+
+
+PLANS: tuple[PlanSpec, ...] = (
+    PlanSpec(
+        code="free",
+        name="Free",
+        price_monthly=Decimal("0.00"),
+        price_yearly=Decimal("0.00"),
+        max_lattices=5,
+        max_dimensions=3,
+        max_lattice_size=10,
+        api_calls_per_month=1_000,
+        search_budget=10_000,
+        trial_days=0,
+        features=("Up to 5 lattices", "3 dimensions", "Community support"),
+    ),
+    PlanSpec(
+        code="starter",
+        name="Starter",
+        price_monthly=Decimal("29.00"),
+        price_yearly=Decimal("290.00"),
+        max_lattices=50,
+        max_dimensions=5,
+        max_lattice_size=50,
+        api_calls_per_month=10_000,
+        search_budget=200_000,
+        trial_days=14,
+        features=("Up to 50 lattices", "5 dimensions", "Email support"),
+    ),
+    PlanSpec(
+        code="professional",
+        name="Professional",
+        price_monthly=Decimal("99.00"),
+        price_yearly=Decimal("990.00"),
+        max_lattices=500,
+        max_dimensions=10,
+        max_lattice_size=100,
+        api_calls_per_month=100_000,
+        search_budget=2_000_000,
+        trial_days=14,
+        features=("Up to 500 lattices", "10 dimensions", "Priority support"),
+    ),
+    PlanSpec(
+        code="enterprise",
+        name="Enterprise",
+        price_monthly=Decimal("499.00"),
+        price_yearly=Decimal("4990.00"),
+        max_lattices=UNLIMITED,
+        max_dimensions=UNLIMITED,
+        max_lattice_size=UNLIMITED,
+        api_calls_per_month=UNLIMITED,
+        search_budget=10_000_000,
+        trial_days=14,
+        features=("Unlimited lattices", "Unlimited API calls", "Dedicated support"),
+    ),
+)
+
+PLANS_BY_CODE = {plan.code: plan for plan in PLANS}
+DEFAULT_PLAN_CODE = "free"
+
+
+def get_plan_spec(code: str) -> PlanSpec:
+    try:
+        return PLANS_BY_CODE[code]
+    except KeyError:
+        raise KeyError(f"unknown plan {code!r}; choose one of {', '.join(PLANS_BY_CODE)}")
+
+
+def next_plan_up(code: str) -> PlanSpec | None:
+    """The plan to suggest when `code` runs out of room."""
+    codes = [plan.code for plan in PLANS]
+    index = codes.index(code)
+    return PLANS[index + 1] if index + 1 < len(PLANS) else None

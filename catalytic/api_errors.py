@@ -1,0 +1,112 @@
+"""One JSON error shape for the whole API.
+
+Every error leaves as {"error": {"code", "message", "details"}} with the right
+status, so clients can branch on `code` and never see an HTML 500 page for bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error with an explicit code, status and optional details or extra fields."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status_code: int = status.HTTP_400_BAD_REQUEST,
+        details: Any = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.details = details
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+def error_body(code: str, message: str, details: Any = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message, "details": details}
+    body.update(extra)
+    return {"error": body}
+
+
+def error_response(
+    code: str, message: str, status_code: int, details: Any = None, **extra: Any
+) -> JsonResponse:
+    """For plain Django views (health, webhooks) that answer outside DRF."""
+    return JsonResponse(error_body(code, message, details, **extra), status=status_code)
+
+
+_DEFAULT_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApiError):
+        response = Response(
+            error_body(exc.error_code, exc.message, exc.details, **exc.extra),
+            status=exc.status_code,
+        )
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DatabaseError):
+        # The database went away mid-request: the transaction was rolled back, so a
+        # clean 503 is honest and the client may retry.
+        logger.exception("database error while serving %s", context.get("request"))
+        return Response(
+            error_body("service_unavailable", "The database is unavailable; retry shortly."),
+            status=503,
+            headers={"Retry-After": "5"},
+        )
+    # Imported here: rest_framework.views imports the authentication classes, which
+    # import ApiError from this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    status_code = response.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        code, message, details = "validation_error", "Some fields are invalid.", response.data
+    else:
+        detail = getattr(exc, "detail", None)
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        code = codes if isinstance(codes, str) else _DEFAULT_CODES.get(status_code, "error")
+        if code == "parse_error":
+            code = "invalid_json"
+        message, details = str(detail) if detail is not None else str(exc), None
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        response["Retry-After"] = str(int(exc.wait))
+    response.data = error_body(code, message, details)
+    return response

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django_prometheus import exports
+from drf_spectacular.views import SpectacularAPIView
+
+from catalytic import health
+
+urlpatterns = [
+    path("health", health.health, name="health"),
+    path("metrics", exports.ExportToDjangoView, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/tenants/usage", include("billing.api.usage_urls")),
+    path("api/", include("accounts.api.urls")),
+    path("api/", include("tenants.api.urls")),
+    path("api/", include("billing.api.urls")),
+    path("api/", include("notifications.api.urls")),
+    path("api/", include("lattices.api.urls")),
+    path(settings.ADMIN_PATH, admin.site.urls),
+    path("", include("accounts.urls")),
+    path("", include("tenants.urls")),
+    path("", include("billing.urls")),
+    path("", include("notifications.urls")),
+    path("", include("lattices.urls")),
+]

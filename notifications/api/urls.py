@@ -1,0 +1,3 @@
+app_name = "notifications_api"
+
+urlpatterns: list = []

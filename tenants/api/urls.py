@@ -1,0 +1,3 @@
+app_name = "tenants_api"
+
+urlpatterns: list = []

@@ -1,0 +1,74 @@
+"""Role permissions for the API. Scoping (404 for other tenants) lives in the querysets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from catalytic.api_errors import ApiError
+from tenants.context import READ, AuthContext
+from tenants.models import Role, role_at_least
+
+
+def auth_context(request: Any) -> AuthContext | None:
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, AuthContext) else None
+
+
+class IsTenantMember(BasePermission):
+    """Authenticated through a tenant (JWT or API key); read-only keys cannot write."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        context = auth_context(request)
+        if context is None:
+            return False
+        if request.method not in SAFE_METHODS and context.scope == READ:
+            raise ApiError("This API key is read-only.", code="read_only_key", status_code=403)
+        return True
+
+
+def require_role(minimum: str) -> type[BasePermission]:
+    """A permission class admitting `minimum` role and above (owner > admin > member > viewer)."""
+
+    class HasRole(IsTenantMember):
+        def has_permission(self, request: Any, view: Any) -> bool:
+            if not super().has_permission(request, view):
+                return False
+            context = auth_context(request)
+            assert context is not None
+            if not role_at_least(context.role, minimum):
+                raise ApiError(
+                    f"This action needs the {minimum} role or higher.",
+                    code="insufficient_role",
+                    status_code=403,
+                )
+            return True
+
+    HasRole.__name__ = f"HasRole_{minimum}"
+    return HasRole
+
+
+class ReadOrRole(IsTenantMember):
+    """Any member may read; writes need `view.write_role` (default member)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        minimum = getattr(view, "write_role", Role.MEMBER)
+        context = auth_context(request)
+        assert context is not None
+        if not role_at_least(context.role, minimum):
+            raise ApiError(
+                f"This action needs the {minimum} role or higher.",
+                code="insufficient_role",
+                status_code=403,
+            )
+        return True
+
+
+IsOwner = require_role(Role.OWNER)
+IsAdmin = require_role(Role.ADMIN)
+IsMember = require_role(Role.MEMBER)

@@ -1,0 +1,118 @@
+"""The standard cast: owner, admin, member, viewer of tenant A; an outsider owning tenant B.
+
+Each app's tests may add fixtures in tests/<app>/conftest.py; these are shared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tokens import issue_access_token
+from billing.models import Plan, Subscription
+from billing.seeding import seed_plans
+from tenants.models import Membership, Role, Tenant
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+    # Rate-limit counters and cached state must not leak between tests.
+    with contextlib.suppress(Exception):  # a test may have stopped Redis on purpose
+        cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _jwt_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Tests sign with throwaway keys, never the developer's var/ keys.
+    from django.conf import settings
+
+    from accounts.jwt_keys import reset_keyring
+
+    settings.JWT_KEYS_DIR = tmp_path_factory.mktemp("jwt-keys")
+    os.environ.pop("JWT_PRIVATE_KEY_PATH", None)
+    settings.JWT_PRIVATE_KEY_PATH = ""
+    settings.JWT_PUBLIC_KEY_PATH = ""
+    reset_keyring()
+
+
+@pytest.fixture
+def plans(db: Any) -> dict[str, Plan]:
+    list(seed_plans())
+    return {plan.code: plan for plan in Plan.objects.all()}
+
+
+def make_tenant(name: str, plan: Plan, **fields: Any) -> Tenant:
+    slug = name.lower().replace(" ", "-")
+    tenant = Tenant.objects.create(
+        name=name, slug=slug, billing_email=f"billing@{slug}.example", **fields
+    )
+    Subscription.objects.create(tenant=tenant, plan=plan, status=Subscription.Status.ACTIVE)
+    return tenant
+
+
+def make_member(tenant: Tenant, email: str, role: str) -> Membership:
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email=email, password=PASSWORD, first_name=role.title(), last_name="Tester"
+    )
+    return Membership.objects.create(user=user, tenant=tenant, role=role)
+
+
+@dataclass
+class Cast:
+    tenant: Tenant
+    other_tenant: Tenant
+    owner: Membership
+    admin: Membership
+    member: Membership
+    viewer: Membership
+    outsider: Membership
+
+    def by_role(self, role: str) -> Membership:
+        return getattr(self, role)
+
+
+@pytest.fixture
+def cast(plans: dict[str, Plan]) -> Cast:
+    tenant = make_tenant("Acme Lattices", plans["free"])
+    other = make_tenant("Globex Grids", plans["free"])
+    return Cast(
+        tenant=tenant,
+        other_tenant=other,
+        owner=make_member(tenant, "owner@acme.example", Role.OWNER),
+        admin=make_member(tenant, "admin@acme.example", Role.ADMIN),
+        member=make_member(tenant, "member@acme.example", Role.MEMBER),
+        viewer=make_member(tenant, "viewer@acme.example", Role.VIEWER),
+        outsider=make_member(other, "owner@globex.example", Role.OWNER),
+    )
+
+
+def bearer_client(membership: Membership) -> APIClient:
+    """An API client carrying a real RS256 access token for this membership."""
+    token, _ = issue_access_token(
+        user_id=membership.user_id, tenant_id=membership.tenant_id, role=membership.role
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def client_for() -> Any:
+    """`client_for(cast.admin)` → an APIClient authenticated as that membership."""
+    return bearer_client
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()

@@ -1,0 +1,71 @@
+import time
+from unittest import mock
+
+import pytest
+
+from catalytic import health
+
+
+@pytest.mark.django_db
+def test_it_reports_healthy_with_the_database_vendor(client, settings):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["database"]["connected"] is True
+    assert body["database"]["vendor"] in {"sqlite", "postgresql"}
+    assert body["timestamp"].endswith("+00:00")
+    if settings.REDIS_URL:
+        assert body["redis"]["connected"] is True
+        assert body["redis"]["commands_processed"] > 0
+    else:
+        assert body["redis"] == {"configured": False}
+
+
+@pytest.mark.django_db
+def test_it_is_unhealthy_when_the_database_is_down(client):
+    def refuse():
+        raise ConnectionRefusedError("database down")
+
+    with mock.patch.object(health, "_probe_database", refuse):
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unhealthy"
+    assert response.json()["database"]["connected"] is False
+
+
+@pytest.mark.django_db
+def test_it_is_degraded_with_503_when_a_configured_redis_is_down(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    def refuse():
+        raise ConnectionRefusedError("redis down")
+
+    with mock.patch.object(health, "_probe_redis", refuse):
+        response = client.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["redis"]["connected"] is False
+
+
+@pytest.mark.django_db
+def test_it_answers_quickly_when_a_dependency_hangs(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    def hang():
+        time.sleep(5)
+
+    with mock.patch.object(health, "_probe_redis", hang):
+        started = time.monotonic()
+        response = client.get("/health")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["redis"]["error"] == "timeout"
+    assert elapsed < 3
+
+
+def test_it_reaches_a_real_redis_when_configured(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: the embedded default has no Redis")
+    assert health._probe_redis()["connected"] is True
