@@ -28,7 +28,7 @@ def run(*args: str | os.PathLike, env: dict[str, str] | None = None) -> None:
 
 
 def ensure_venv(requirements: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - newcomers may run an older python3
         sys.exit("Catalytic needs Python 3.11 or newer")
     if not PYTHON.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
