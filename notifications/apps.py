@@ -1,6 +1,24 @@
+import warnings
+
 from django.apps import AppConfig
 
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from anymail.exceptions import AnymailNotSupportedWarning
+        from anymail.signals import tracking
+
+        from notifications import checks  # noqa: F401 - registers the system checks
+        from notifications.tracking import handle_tracking_event
+
+        tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking")
+        # SendGrid is the provider the product promises; anymail still ships and tests
+        # its backend but warns on every send and webhook that support was dropped.
+        warnings.filterwarnings(
+            "ignore",
+            message=".*dropped official support for SendGrid.*",
+            category=AnymailNotSupportedWarning,
+        )
