@@ -1,3 +1,8 @@
+from django.urls import path
+
+from billing.api.usage import UsageView
+
 app_name = "usage_api"
 
-urlpatterns: list = []
+# Mounted at /api/tenants/usage by catalytic/urls.py.
+urlpatterns = [path("", UsageView.as_view(), name="summary")]

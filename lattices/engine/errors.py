@@ -45,10 +45,18 @@ class DataTooLarge(TransformError):
 class SearchBudgetExceeded(EngineError):
     """A path search had to explore more points than its budget allowed (maps to HTTP 422)."""
 
-    def __init__(self, explored: int, budget: int) -> None:
+    def __init__(self, explored: int, budget: int, *, timed_out: bool = False) -> None:
         self.explored = explored
         self.budget = budget
-        super().__init__(
-            f"search explored {explored} points, exceeding the budget of {budget}; "
-            "raise the budget or choose closer endpoints"
-        )
+        self.timed_out = timed_out
+        if timed_out:
+            message = (
+                f"search ran out of time after exploring {explored} points (budget {budget}); "
+                "choose closer endpoints or a lattice with fewer obstacles"
+            )
+        else:
+            message = (
+                f"search explored {explored} points, exceeding the budget of {budget}; "
+                "raise the budget or choose closer endpoints"
+            )
+        super().__init__(message)

@@ -87,11 +87,12 @@ class Lattice:
         end: Sequence[int],
         budget: int | None = None,
         strategy: str = "auto",
+        deadline: float | None = None,
     ) -> PathResult:
         """Shortest path from ``start`` to ``end``; see :func:`find_path`."""
         if budget is None:
             budget = DEFAULT_SEARCH_BUDGET
-        return find_path(self, start, end, budget=budget, strategy=strategy)
+        return find_path(self, start, end, budget=budget, strategy=strategy, deadline=deadline)
 
     def neighbors(self, point: Sequence[int], radius: int) -> NeighborsResult:
         """Points within L1 distance ``radius``; see :func:`neighbors`."""

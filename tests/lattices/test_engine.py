@@ -485,3 +485,21 @@ def test_scale_validates_sizes() -> None:
         scale([[0]], 1, 10)
     with pytest.raises(InvalidPoint, match=r"points\[0\]\[0\]=10 is outside 0..9"):
         scale([[10]], 10, 20)
+
+
+def test_it_stops_a_search_that_runs_past_its_deadline():
+    import time
+
+    from lattices.engine import Lattice as EngineLattice
+    from lattices.engine import SearchBudgetExceeded as Exceeded
+
+    # A wall across the whole lattice: proving "unreachable" means exploring one
+    # side completely, far more than 0.2 s of pure-Python search.
+    wall = [[500, y] for y in range(1000)]
+    lattice = EngineLattice(dimensions=2, size=1000, obstacles=wall)
+    started = time.monotonic()
+    with pytest.raises(Exceeded) as error:
+        lattice.path([0, 0], [999, 999], budget=10**9, strategy="astar", deadline=started + 0.2)
+    assert error.value.timed_out is True
+    assert "ran out of time" in str(error.value)
+    assert time.monotonic() - started < 2

@@ -1,0 +1,195 @@
+"""Metered API calls: one exact, durable counter per tenant per calendar month (UTC).
+
+The counter lives in PostgreSQL (`UsageCounter`), not Redis: a flush or restart loses no
+count, and every worker sees the same figure. Spending a call is a single conditional
+UPDATE, so concurrent requests can never push the count past the limit nor lose an
+increment; a request refused for quota does not count.
+
+What counts: every request to the product API (`/api/lattices...`) that passed
+authentication, role checks and the suspension check, whatever its outcome afterwards
+(a 400 or 404 still used the API). Requests refused with 401/403/402, or 429 for quota,
+do not count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
+from billing.models import UsageCounter
+from catalytic.api_errors import ApiError
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month in UTC: `start` inclusive, `end` exclusive (the day it resets)."""
+
+    start: date
+    end: date
+
+    @property
+    def resets_at(self) -> datetime:
+        return datetime.combine(self.end, time.min, tzinfo=UTC)
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(1, math.ceil((self.resets_at - now).total_seconds()))
+
+
+def current_period(now: datetime | None = None) -> Period:
+    now = (now or timezone.now()).astimezone(UTC)
+    start = date(now.year, now.month, 1)
+    end = date(now.year + 1, 1, 1) if now.month == 12 else date(now.year, now.month + 1, 1)
+    return Period(start, end)
+
+
+@dataclass(frozen=True)
+class UsageResult:
+    allowed: bool
+    used: int
+    limit: int | None
+    plan: str
+    period: Period
+    retry_after: int  # seconds until the period ends
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+
+def _increment_sql(limit: int | None) -> str:
+    qn = connection.ops.quote_name
+    meta = UsageCounter._meta
+    calls = qn(meta.get_field("api_calls").column)
+    # Identifiers come from the model's metadata, never from input; values are parameters.
+    table = qn(meta.db_table)
+    updated_at = qn(meta.get_field("updated_at").column)
+    tenant = qn(meta.get_field("tenant").column)
+    period = qn(meta.get_field("period_start").column)
+    sql = f"UPDATE {table} SET {calls} = {calls} + 1, {updated_at} = %s "  # noqa: S608
+    sql += f"WHERE {tenant} = %s AND {period} = %s"
+    if limit is not None:
+        sql += f" AND {calls} < %s"
+    return sql
+
+
+def _supports_update_returning() -> bool:
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return False
+
+
+def _try_increment(tenant_id: Any, period: Period, limit: int | None, now: datetime) -> int | None:
+    """Spend one call if the row exists and is under the limit; the new count, else None."""
+    meta = UsageCounter._meta
+    params: list[Any] = [
+        meta.get_field("updated_at").get_db_prep_value(now, connection),
+        meta.get_field("tenant").get_db_prep_value(tenant_id, connection),
+        meta.get_field("period_start").get_db_prep_value(period.start, connection),
+    ]
+    if limit is not None:
+        params.append(limit)
+    sql = _increment_sql(limit)
+    with connection.cursor() as cursor:
+        if _supports_update_returning():
+            cursor.execute(sql + f" RETURNING {connection.ops.quote_name('api_calls')}", params)
+            row = cursor.fetchone()
+            return int(row[0]) if row else None
+        cursor.execute(sql, params)
+        if cursor.rowcount != 1:
+            return None
+    # Without RETURNING the figure read back may include concurrent calls; the count is exact.
+    return _calls_in(tenant_id, period)
+
+
+def _calls_in(tenant_id: Any, period: Period) -> int:
+    used = (
+        UsageCounter.objects.filter(tenant_id=tenant_id, period_start=period.start)
+        .values_list("api_calls", flat=True)
+        .first()
+    )
+    return int(used or 0)
+
+
+def record_api_call(tenant: Any, *, now: datetime | None = None) -> UsageResult:
+    """Spend one API call of the tenant's monthly quota, or report that none is left."""
+    now = now or timezone.now()
+    period = current_period(now)
+    limit = plan_limit(tenant, "api_calls_per_month")
+    plan = tenant_plan(tenant).code
+    retry_after = period.seconds_left(now)
+
+    def result(allowed: bool, used: int) -> UsageResult:
+        return UsageResult(allowed, used, limit, plan, period, retry_after)
+
+    if limit is not None and limit <= 0:
+        return result(False, _calls_in(tenant.pk, period))
+    used = _try_increment(tenant.pk, period, limit, now)
+    if used is None:
+        # First call of the month (no row yet) or quota spent. Creating the row is
+        # race-safe: a concurrent creator's row wins and ours is silently skipped.
+        UsageCounter.objects.bulk_create(
+            [UsageCounter(tenant_id=tenant.pk, period_start=period.start, api_calls=0)],
+            ignore_conflicts=True,
+        )
+        used = _try_increment(tenant.pk, period, limit, now)
+    if used is None:
+        return result(False, _calls_in(tenant.pk, period))
+    return result(True, used)
+
+
+def api_calls_used(tenant: Any, *, now: datetime | None = None) -> int:
+    return _calls_in(tenant.pk, current_period(now))
+
+
+def quota_exceeded_error(tenant: Any, usage: UsageResult) -> ApiError:
+    """The 429 for a tenant whose monthly calls are spent: when it resets, what to buy."""
+    plan = tenant_plan(tenant)
+    return ApiError(
+        f"The {plan.name} plan includes {usage.limit} API calls a month and all have been "
+        f"used; the quota resets on {usage.period.end.isoformat()} (UTC).",
+        code="quota_exceeded",
+        status_code=429,
+        details={
+            "used": usage.used,
+            "allowed": usage.limit,
+            "period_start": usage.period.start.isoformat(),
+            "period_end": usage.period.end.isoformat(),
+        },
+        extra={
+            "limit": "api_calls_per_month",
+            "plan": plan.code,
+            "upgrade_to": upgrade_suggestion(tenant, "api_calls_per_month", (usage.limit or 0) + 1),
+        },
+        headers={"Retry-After": str(usage.retry_after)},
+    )
+
+
+def usage_summary(tenant: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """This month's figures, as shown by `/api/tenants/usage` and the subscription status."""
+    from lattices.models import Lattice  # the product app depends on billing, not vice versa
+
+    period = current_period(now)
+    return {
+        "plan": tenant_plan(tenant).code,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "resets_at": period.resets_at.isoformat().replace("+00:00", "Z"),
+        "api_calls": {
+            "used": _calls_in(tenant.pk, period),
+            "limit": plan_limit(tenant, "api_calls_per_month"),
+        },
+        "lattices": {
+            "used": Lattice.objects.for_tenant(tenant).count(),
+            "limit": plan_limit(tenant, "max_lattices"),
+        },
+    }

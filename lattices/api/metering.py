@@ -1,0 +1,75 @@
+"""The gate every product API request passes: body size, suspension, then one metered call.
+
+It runs in `initial()`, after DRF has authenticated the request and checked its role, so
+every view built on it is metered and no endpoint can forget to be.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from billing.usage import UsageResult, quota_exceeded_error, record_api_call
+from catalytic.api_errors import ApiError
+from lattices.exceptions import ProductError
+from lattices.services import ensure_product_access
+from tenants.permissions import auth_context
+
+
+def as_api_error(exc: ProductError) -> ApiError:
+    return ApiError(
+        exc.message, code=exc.code, status_code=exc.status, details=exc.details, extra=exc.extra
+    )
+
+
+def _check_body_size(request: Request) -> None:
+    # SECURITY: DRF streams JSON bodies past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check,
+    # so a huge body would be parsed in full; refuse it before anything reads it.
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        raise ApiError(
+            f"The request body is {length} bytes; at most {limit} are accepted.",
+            code="payload_too_large",
+            status_code=413,
+        )
+
+
+class MeteredProductAPIMixin:
+    """Mix into every `/api/lattices...` view, before the tenant base class."""
+
+    usage: UsageResult | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        _check_body_size(request)
+        context = auth_context(request)
+        assert context is not None  # the permission classes refused anonymous requests
+        tenant = context.tenant
+        ensure_product_access(tenant)
+        usage = record_api_call(tenant)
+        if not usage.allowed:
+            raise quota_exceeded_error(tenant, usage)
+        self.usage = usage
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ProductError):
+            exc = as_api_error(exc)
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if self.usage is not None:
+            response["X-Quota-Used"] = str(self.usage.used)
+            if self.usage.limit is not None:
+                response["X-Quota-Limit"] = str(self.usage.limit)
+                response["X-Quota-Remaining"] = str(self.usage.remaining)
+        return response

@@ -1,0 +1,284 @@
+"""Request and response bodies of the lattice API.
+
+Request serializers check JSON shape only; the rules (coordinate ranges, blocked points,
+plan limits) are enforced by the services and the engine, which name the field at fault.
+
+Integers that can exceed 2^53 (vertex and edge counts, adjacency-list bytes, neighbour
+counts) are returned as decimal strings: JSON numbers that large lose digits in JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from lattices import engine
+from lattices.models import Lattice, LatticeOperation
+
+POINT_SCHEMA = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 0},
+    "minItems": engine.MIN_DIMENSIONS,
+    "maxItems": engine.MAX_DIMENSIONS,
+    "description": "One coordinate per dimension, each in 0..size-1.",
+}
+POINTS_SCHEMA = {"type": "array", "items": POINT_SCHEMA}
+OBSTACLES_SCHEMA = {
+    "oneOf": [
+        {
+            **POINTS_SCHEMA,
+            "maxItems": engine.MAX_EXPLICIT_OBSTACLES,
+            "description": "Explicit blocked points (at most 10,000).",
+        },
+        {
+            "type": "object",
+            "properties": {
+                "density": {"type": "number", "minimum": 0, "maximum": 1, "exclusiveMaximum": True},
+                "seed": {"type": "integer"},
+            },
+            "required": ["density", "seed"],
+            "description": "Implicit obstacles: a point is blocked when a keyed hash of "
+            "(seed, point) falls below density. Nothing is stored per point.",
+        },
+    ],
+    "nullable": True,
+}
+
+
+@extend_schema_field(POINT_SCHEMA)
+class PointField(serializers.JSONField):
+    """A coordinate, passed through for the engine to check (it names the bad axis)."""
+
+
+@extend_schema_field(POINTS_SCHEMA)
+class PointsField(serializers.JSONField):
+    """A list of coordinates, checked by the engine as a whole (fast for 10,000 points)."""
+
+
+@extend_schema_field(OBSTACLES_SCHEMA)
+class ObstaclesField(serializers.JSONField):
+    pass
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+class LatticeCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    dimensions = serializers.IntegerField(
+        help_text=f"{engine.MIN_DIMENSIONS}..{engine.MAX_DIMENSIONS}, within the plan's limit."
+    )
+    size = serializers.IntegerField(
+        help_text=f"Points per axis, {engine.MIN_SIZE}..{engine.MAX_SIZE}, within the plan."
+    )
+    obstacles = ObstaclesField(required=False, allow_null=True, default=None)
+
+
+class PathSerializer(serializers.Serializer):
+    start = PointField()
+    end = PointField()
+
+
+class NeighborsSerializer(serializers.Serializer):
+    point = PointField()
+    radius = serializers.IntegerField(min_value=0, help_text="L1 (taxicab) radius.")
+
+
+class XorSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["xor"])
+    data = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Base64 of at most 1 MiB (1,048,576 bytes).",
+    )
+    key = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class RotateSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["rotate"])
+    axes = serializers.ListField(
+        child=serializers.IntegerField(min_value=0), min_length=2, max_length=2
+    )
+    k = serializers.IntegerField(help_text="Quarter turns (taken mod 4).")
+    inverse = serializers.BooleanField(default=False, help_text="Apply the inverse rotation.")
+    points = PointsField(help_text="At most 10,000 points of this lattice.")
+
+
+class ScaleSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["scale"])
+    size = serializers.IntegerField(help_text="Points per axis of the target lattice.")
+    points = PointsField(help_text="At most 10,000 points of this lattice.")
+
+
+TRANSFORM_REQUESTS: dict[str, tuple[type[serializers.Serializer], str]] = {
+    "xor": (XorSerializer, LatticeOperation.Kind.TRANSFORM_XOR),
+    "rotate": (RotateSerializer, LatticeOperation.Kind.TRANSFORM_ROTATE),
+    "scale": (ScaleSerializer, LatticeOperation.Kind.TRANSFORM_SCALE),
+}
+
+
+# --- responses --------------------------------------------------------------------------
+
+
+class CountsSerializer(serializers.Serializer):
+    vertices = serializers.CharField(help_text="n^d as a decimal string (exact).")
+    edges = serializers.CharField(help_text="d·n^(d-1)·(n-1) as a decimal string (exact).")
+    diameter = serializers.IntegerField()
+    max_degree = serializers.IntegerField()
+    min_degree = serializers.IntegerField()
+
+
+class MemorySerializer(serializers.Serializer):
+    adjacency_list_bytes = serializers.CharField(
+        help_text="Bytes an explicit (CSR, 8-byte) adjacency list would need; decimal string."
+    )
+    engine_bytes = serializers.IntegerField(help_text="Bytes the engine holds for this lattice.")
+
+
+class ObstaclesSummarySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["none", "explicit", "density"])
+    count = serializers.IntegerField(required=False, help_text="Explicit points.")
+    density = serializers.FloatField(required=False)
+    seed = serializers.IntegerField(required=False)
+    points = PointsField(required=False, help_text="Explicit points (detail view only).")
+
+
+class LatticeSerializer(serializers.ModelSerializer):
+    obstacles = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+    memory = serializers.SerializerMethodField()
+    created_by = serializers.UUIDField(source="created_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Lattice
+        fields = [
+            "id",
+            "name",
+            "dimensions",
+            "size",
+            "obstacles",
+            "counts",
+            "memory",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ObstaclesSummarySerializer)
+    def get_obstacles(self, lattice: Lattice) -> dict[str, Any]:
+        kind = lattice.obstacle_kind
+        if kind == "density":
+            return {"kind": kind, **lattice.obstacles}
+        if kind == "explicit":
+            summary: dict[str, Any] = {"kind": kind, "count": len(lattice.obstacles)}
+            if self.context.get("include_points"):
+                summary["points"] = lattice.obstacles
+            return summary
+        return {"kind": kind}
+
+    @extend_schema_field(CountsSerializer)
+    def get_counts(self, lattice: Lattice) -> dict[str, Any]:
+        counts = lattice.counts
+        return {
+            "vertices": str(counts.vertices),
+            "edges": str(counts.edges),
+            "diameter": counts.diameter,
+            "max_degree": counts.max_degree,
+            "min_degree": counts.min_degree,
+        }
+
+    @extend_schema_field(MemorySerializer)
+    def get_memory(self, lattice: Lattice) -> dict[str, Any]:
+        counts = lattice.counts
+        return {
+            "adjacency_list_bytes": str(counts.adjacency_list_bytes),
+            "engine_bytes": counts.engine_bytes,
+        }
+
+
+class ActorSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    lattice = serializers.UUIDField(source="lattice_id", read_only=True)
+
+    class Meta:
+        model = LatticeOperation
+        fields = [
+            "id",
+            "lattice",
+            "kind",
+            "status",
+            "parameters",
+            "result_summary",
+            "error_code",
+            "error_message",
+            "duration_ms",
+            "actor",
+            "api_key_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ActorSerializer(allow_null=True))
+    def get_actor(self, operation: LatticeOperation) -> dict[str, Any] | None:
+        if operation.actor is None:
+            return None
+        return {"id": str(operation.actor.pk), "email": operation.actor.email}
+
+
+class _OperationResultFields(serializers.Serializer):
+    duration_ms = serializers.FloatField(help_text="Engine time in milliseconds.")
+    operation_id = serializers.UUIDField(help_text="The stored operation (see /operations).")
+
+
+class PathResponseSerializer(_OperationResultFields):
+    reachable = serializers.BooleanField()
+    length = serializers.IntegerField(allow_null=True, help_text="Steps; null if unreachable.")
+    path = PointsField(help_text="Start to end inclusive; [] if unreachable.")
+    explored = serializers.IntegerField(help_text="Points examined (bounded by the plan).")
+    method = serializers.ChoiceField(choices=["direct", "grid-bfs", "astar", "probe-bfs"])
+
+
+class NeighborsResponseSerializer(_OperationResultFields):
+    point = PointField()
+    radius = serializers.IntegerField()
+    count = serializers.CharField(
+        help_text="Lattice points within the radius (inclusive), exact, as a decimal string."
+    )
+    listed = serializers.BooleanField(help_text="Whether `points` lists them (count <= 1000).")
+    points = PointsField(allow_null=True)
+    blocked = serializers.IntegerField(allow_null=True, help_text="Blocked among `points`.")
+
+
+class XorResponseSerializer(_OperationResultFields):
+    output = serializers.CharField(help_text="Base64 of data XOR key stream.")
+    aux_size = serializers.IntegerField(help_text="Bytes of the borrowed auxiliary buffer.")
+    aux_sha256_before = serializers.CharField()
+    aux_sha256_after = serializers.CharField(help_text="Equal to before: the buffer was restored.")
+    aux_restored = serializers.BooleanField()
+
+
+class PointsResponseSerializer(_OperationResultFields):
+    points = PointsField(help_text="The image of each given point, in order.")
+
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.JSONField(allow_null=True),
+            },
+        )
+    },
+)

@@ -1,0 +1,259 @@
+"""The product API: `/api/lattices[/{id}]` and the computations on a lattice.
+
+Views only translate HTTP to service calls: scoping comes from TenantScopedViewSet (another
+tenant's lattice is a 404), roles from ReadOrRole (viewers read only; computing is a
+member's action), metering from MeteredProductAPIMixin, and every rule from the services.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Any, NoReturn
+
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from catalytic.api_errors import ApiError
+from lattices import operations, services
+from lattices.api import serializers as s
+from lattices.api.metering import MeteredProductAPIMixin
+from lattices.exceptions import InvalidRequest
+from lattices.models import Lattice, LatticeOperation
+from tenants.permissions import ReadOrRole, TenantActive
+from tenants.viewsets import TenantScopedViewSet
+
+Kind = LatticeOperation.Kind
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    descriptions = {
+        400: "Invalid input (`validation_error`, `invalid_point`, `invalid_lattice`, ...).",
+        401: "Not authenticated.",
+        402: "`plan_limit` (with `limit`, `plan`, `upgrade_to`) or `tenant_suspended`.",
+        403: "The role (or a read-only API key) does not allow this.",
+        404: "No such lattice in this tenant.",
+        413: "Request body too large.",
+        422: "`search_budget_exceeded` (with `explored`, `budget`, `plan`, `upgrade_to`).",
+        429: "`quota_exceeded`: monthly API calls spent; see `Retry-After`.",
+    }
+    common = (401, 402, 403, 429)
+    return {
+        code: OpenApiResponse(s.ErrorSerializer, description=descriptions[code])
+        for code in sorted({*common, *codes})
+    }
+
+
+class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
+    """Lattices of the caller's tenant. Every request counts one API call of the month.
+
+    Integers that can exceed 2^53 (vertex, edge and neighbour counts, adjacency-list bytes)
+    are decimal strings. Responses carry `X-Quota-Used`, `X-Quota-Limit` and
+    `X-Quota-Remaining`.
+    """
+
+    queryset = Lattice.objects.all()
+    serializer_class = s.LatticeSerializer
+    # Suspended tenants are refused (402) after the role check and before metering.
+    permission_classes = [ReadOrRole, TenantActive]
+    write_role = "member"
+
+    @property
+    def actor(self) -> Any:
+        # Programs using an API key act as the key, not as the person who created it.
+        return None if self.context.api_key_id is not None else self.request.user
+
+    @property
+    def api_key_id(self) -> uuid.UUID | None:
+        return self.context.api_key_id
+
+    def _reject(self, lattice: Lattice, kind: str, raw: Any, errors: Any, code: str) -> NoReturn:
+        """Record a request the engine never saw (bad shape), then refuse it with 400."""
+        operations.record_rejection(
+            tenant=self.tenant,
+            actor=self.actor,
+            lattice=lattice,
+            kind=kind,
+            raw=raw,
+            error=InvalidRequest("Some fields are invalid.", code=code, details=errors),
+            api_key_id=self.api_key_id,
+        )
+
+    def _validated(self, serializer_class: type[Serializer], lattice: Lattice, kind: str) -> Any:
+        serializer = serializer_class(data=self.request.data)
+        if not serializer.is_valid():
+            self._reject(lattice, kind, self.request.data, serializer.errors, "validation_error")
+        return serializer.validated_data
+
+    # --- lattices -------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="List the tenant's lattices",
+        responses={200: s.LatticeSerializer(many=True), **_errors()},
+    )
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.LatticeSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Create a lattice",
+        description="Beyond the plan's `max_lattices`, `max_dimensions` or `max_lattice_size` "
+        'the answer is 402 `{"error": {"code": "plan_limit", "limit", "plan", "upgrade_to"}}`.',
+        request=s.LatticeCreateSerializer,
+        responses={201: s.LatticeSerializer, **_errors(400)},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = s.LatticeCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lattice = services.create_lattice(
+            tenant=self.tenant,
+            actor=self.actor,
+            api_key_id=self.api_key_id,
+            **serializer.validated_data,
+        )
+        return Response(s.LatticeSerializer(lattice).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="A lattice, with explicit obstacle points",
+        responses={200: s.LatticeSerializer, **_errors(404)},
+    )
+    def retrieve(self, request: Request, id: str) -> Response:
+        lattice = self.get_object()
+        return Response(s.LatticeSerializer(lattice, context={"include_points": True}).data)
+
+    @extend_schema(
+        summary="Delete a lattice and its operation history",
+        responses={204: None, **_errors(404)},
+    )
+    def destroy(self, request: Request, id: str) -> Response:
+        services.delete_lattice(
+            tenant=self.tenant,
+            actor=self.actor,
+            lattice=self.get_object(),
+            api_key_id=self.api_key_id,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- computations ---------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Shortest path between two points",
+        description="Unobstructed lattices answer directly; obstructed ones are searched "
+        "within the plan's search budget. No path is a 200 with `reachable: false`.",
+        request=s.PathSerializer,
+        responses={200: s.PathResponseSerializer, **_errors(400, 404, 422)},
+    )
+    @action(detail=True, methods=["post"], url_path="path", url_name="path")
+    def find_path(self, request: Request, id: str) -> Response:
+        lattice = self.get_object()
+        data = self._validated(s.PathSerializer, lattice, Kind.PATH)
+        outcome = operations.find_path(
+            tenant=self.tenant,
+            actor=self.actor,
+            lattice=lattice,
+            start=data["start"],
+            end=data["end"],
+            api_key_id=self.api_key_id,
+        )
+        return Response(outcome.data)
+
+    @extend_schema(
+        summary="Count (and list) the points within an L1 radius",
+        request=s.NeighborsSerializer,
+        responses={200: s.NeighborsResponseSerializer, **_errors(400, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="neighbors", url_name="neighbors")
+    def neighbors(self, request: Request, id: str) -> Response:
+        lattice = self.get_object()
+        data = self._validated(s.NeighborsSerializer, lattice, Kind.NEIGHBORS)
+        outcome = operations.count_neighbors(
+            tenant=self.tenant,
+            actor=self.actor,
+            lattice=lattice,
+            point=data["point"],
+            radius=data["radius"],
+            api_key_id=self.api_key_id,
+        )
+        return Response(outcome.data)
+
+    @extend_schema(
+        summary="Transform data or points: xor, rotate or scale",
+        request=PolymorphicProxySerializer(
+            component_name="Transform",
+            serializers={
+                "xor": s.XorSerializer,
+                "rotate": s.RotateSerializer,
+                "scale": s.ScaleSerializer,
+            },
+            resource_type_field_name="type",
+        ),
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="TransformResponse",
+                serializers=[s.XorResponseSerializer, s.PointsResponseSerializer],
+                resource_type_field_name=None,
+            ),
+            **_errors(400, 404),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="transform", url_name="transform")
+    def transform(self, request: Request, id: str) -> Response:
+        lattice = self.get_object()
+        kind_name = request.data.get("type") if isinstance(request.data, dict) else None
+        if kind_name not in s.TRANSFORM_REQUESTS:
+            raise ApiError(
+                "Some fields are invalid.",
+                code="validation_error",
+                details={"type": [f"Choose one of: {', '.join(s.TRANSFORM_REQUESTS)}."]},
+            )
+        serializer_class, kind = s.TRANSFORM_REQUESTS[kind_name]
+        data = self._validated(serializer_class, lattice, kind)
+        common = {
+            "tenant": self.tenant,
+            "actor": self.actor,
+            "lattice": lattice,
+            "api_key_id": self.api_key_id,
+        }
+        if kind == Kind.TRANSFORM_XOR:
+            try:
+                payload = base64.b64decode("".join(data["data"].split()), validate=True)
+            except (binascii.Error, ValueError):
+                self._reject(
+                    lattice,
+                    kind,
+                    {"type": "xor", "data_length": len(data["data"])},
+                    {"data": ["Not valid base64."]},
+                    "invalid_base64",
+                )
+            outcome = operations.xor_transform(**common, data=payload, key=data["key"])
+        elif kind == Kind.TRANSFORM_ROTATE:
+            outcome = operations.rotate_points(
+                **common,
+                axes=data["axes"],
+                k=data["k"],
+                points=data["points"],
+                inverse=data["inverse"],
+            )
+        else:
+            outcome = operations.scale_points(**common, size=data["size"], points=data["points"])
+        return Response(outcome.data)
+
+    @extend_schema(
+        summary="The lattice's operation history, newest first",
+        responses={200: s.OperationSerializer(many=True), **_errors(404)},
+    )
+    @action(detail=True, methods=["get"], url_path="operations", url_name="operations")
+    def history(self, request: Request, id: str) -> Response:
+        lattice = self.get_object()
+        history = (
+            LatticeOperation.objects.for_tenant(self.tenant)
+            .filter(lattice=lattice)
+            .select_related("actor")
+        )
+        page = self.paginate_queryset(history)
+        return self.get_paginated_response(s.OperationSerializer(page, many=True).data)

@@ -1,0 +1,431 @@
+"""Computations on a lattice: each one runs through the engine and is recorded.
+
+Every attempt leaves a `LatticeOperation` row, failures included, with bounded parameters
+and a result summary. The computation itself runs outside any database transaction (a
+long search must not hold a connection "idle in transaction"); the record is one insert.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
+from lattices import engine
+from lattices.exceptions import InvalidRequest, ProductError, SearchBudgetExhausted
+from lattices.models import Lattice, LatticeOperation
+from lattices.services import actor_user, ensure_owned, ensure_product_access
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+Kind = LatticeOperation.Kind
+MAX_TRANSFORM_POINTS = 10_000
+MAX_KEY_LENGTH = 1024
+# Stored parameters keep this many points of a long list (plus the count).
+STORED_POINTS = 20
+
+
+@dataclass(frozen=True)
+class OperationOutcome:
+    operation: LatticeOperation
+    data: dict[str, Any]
+
+
+def _error_code(exc: engine.LatticeError) -> str:
+    if isinstance(exc, engine.DataTooLarge):
+        return "data_too_large"
+    if isinstance(exc, engine.InvalidPoint):
+        return "invalid_point"
+    if isinstance(exc, engine.TransformError):
+        return "invalid_transform"
+    if isinstance(exc, engine.InvalidLattice):
+        return "invalid_lattice"
+    return "invalid_parameters"
+
+
+def bounded(value: Any, depth: int = 0) -> Any:
+    """A JSON-safe copy of untrusted input, small enough to store in the history."""
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:200] + "…"
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 10**30 else f"<{len(str(abs(value)))}-digit integer>"
+    if depth >= 3:
+        return "…"
+    if isinstance(value, (list, tuple)):
+        head = [bounded(item, depth + 1) for item in value[:STORED_POINTS]]
+        return head if len(value) <= STORED_POINTS else [*head, f"… {len(value)} items"]
+    if isinstance(value, dict):
+        items = list(value.items())[:STORED_POINTS]
+        return {str(k)[:64]: bounded(v, depth + 1) for k, v in items}
+    return repr(value)[:200]
+
+
+def _points_parameters(points: Any) -> dict[str, Any]:
+    count = len(points) if isinstance(points, list) else None
+    return {"points_count": count, "points": bounded(points)}
+
+
+def record_operation(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    kind: str,
+    parameters: dict[str, Any],
+    result_summary: dict[str, Any] | None = None,
+    error: ProductError | None = None,
+    duration_ms: float = 0.0,
+    api_key_id: uuid.UUID | None = None,
+) -> LatticeOperation:
+    """Store one operation. Used directly for requests refused before the engine ran."""
+    operation = LatticeOperation(
+        tenant=tenant,
+        lattice=lattice,
+        kind=kind,
+        parameters=parameters,
+        result_summary=result_summary or {},
+        status=LatticeOperation.Status.FAILED if error else LatticeOperation.Status.SUCCEEDED,
+        error_code=error.code if error else "",
+        error_message=error.message[:500] if error else "",
+        duration_ms=round(duration_ms, 3),
+        actor=actor_user(actor),
+        api_key_id=api_key_id,
+    )
+    try:
+        with transaction.atomic():
+            operation.save(force_insert=True)
+    except IntegrityError:
+        # The lattice was deleted while we computed; its history went with it.
+        logger.info("lattice %s deleted during a %s operation", lattice.pk, kind)
+    return operation
+
+
+def record_rejection(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    kind: str,
+    raw: Any,
+    error: ProductError,
+    api_key_id: uuid.UUID | None = None,
+) -> NoReturn:
+    """Record a request refused before the engine ran (malformed input), then raise `error`."""
+    ensure_owned(tenant, lattice)
+    parameters = bounded(raw) if isinstance(raw, dict) else {"body": bounded(raw)}
+    if kind == Kind.TRANSFORM_XOR and isinstance(raw, dict):
+        # SECURITY: never store the payload or the key, even of a refused request.
+        parameters = {
+            "type": "xor",
+            "data_length": raw.get("data_length", _length(raw.get("data"))),
+            "key_length": _length(raw.get("key")),
+        }
+    operation = record_operation(
+        tenant=tenant,
+        actor=actor,
+        lattice=lattice,
+        kind=kind,
+        parameters=parameters,
+        error=error,
+        api_key_id=api_key_id,
+    )
+    error.extra["operation_id"] = str(operation.pk)
+    raise error
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, str) else None
+
+
+def _run(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    kind: str,
+    parameters: dict[str, Any],
+    compute: Callable[[engine.Lattice], tuple[dict[str, Any], dict[str, Any]]],
+    api_key_id: uuid.UUID | None,
+) -> OperationOutcome:
+    ensure_product_access(tenant)
+    ensure_owned(tenant, lattice)
+    error: ProductError | None = None
+    data: dict[str, Any] = {}
+    summary: dict[str, Any] = {}
+    started = time.perf_counter()
+    try:
+        data, summary = compute(lattice.engine())
+    except engine.SearchBudgetExceeded as exc:
+        plan = tenant_plan(tenant)
+        if exc.timed_out:
+            message = (
+                f"The search ran out of time after exploring {exc.explored} points. Choose "
+                "closer endpoints or fewer obstacles."
+            )
+        else:
+            message = (
+                f"The search explored {exc.explored} points, more than the {plan.name} plan's "
+                f"budget of {exc.budget}. Choose closer endpoints, fewer obstacles or a larger "
+                "plan."
+            )
+        error = SearchBudgetExhausted(
+            message,
+            extra={
+                "timed_out": exc.timed_out,
+                "explored": exc.explored,
+                "budget": exc.budget,
+                "plan": plan.code,
+                "upgrade_to": upgrade_suggestion(tenant, "search_budget", exc.budget + 1),
+            },
+        )
+        summary = {"explored": exc.explored, "budget": exc.budget}
+    except engine.LatticeError as exc:
+        error = InvalidRequest(str(exc), code=_error_code(exc))
+    except ProductError as exc:
+        error = exc
+    duration_ms = (time.perf_counter() - started) * 1000
+    operation = record_operation(
+        tenant=tenant,
+        actor=actor,
+        lattice=lattice,
+        kind=kind,
+        parameters=parameters,
+        result_summary=summary,
+        error=error,
+        duration_ms=duration_ms,
+        api_key_id=api_key_id,
+    )
+    if error is not None:
+        error.extra["operation_id"] = str(operation.pk)
+        raise error
+    data["duration_ms"] = operation.duration_ms
+    data["operation_id"] = str(operation.pk)
+    return OperationOutcome(operation, data)
+
+
+def find_path(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    start: Any,
+    end: Any,
+    api_key_id: uuid.UUID | None = None,
+) -> OperationOutcome:
+    """Shortest path; searches are capped by the plan's `search_budget` (422 beyond it)."""
+    budget = plan_limit(tenant, "search_budget") or engine.DEFAULT_SEARCH_BUDGET
+
+    def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
+        # A wall-clock cap as well as the points budget: in high dimensions each point
+        # costs tens of microseconds, and a worker must never be held for long.
+        deadline = time.monotonic() + settings.LATTICE_SEARCH_SECONDS
+        result = lat.path(start, end, budget=budget, deadline=deadline)
+        data = {
+            "reachable": result.reachable,
+            "length": result.length,
+            "path": result.path,
+            "explored": result.explored,
+            "method": result.method,
+        }
+        summary = {key: data[key] for key in ("reachable", "length", "explored", "method")}
+        summary["budget"] = budget
+        return data, summary
+
+    return _run(
+        tenant=tenant,
+        actor=actor,
+        lattice=lattice,
+        kind=Kind.PATH,
+        parameters={"start": bounded(start), "end": bounded(end)},
+        compute=compute,
+        api_key_id=api_key_id,
+    )
+
+
+def count_neighbors(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    point: Any,
+    radius: Any,
+    api_key_id: uuid.UUID | None = None,
+) -> OperationOutcome:
+    """Points within L1 `radius`; the count is exact (a decimal string), the list capped."""
+
+    def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
+        result = lat.neighbors(point, radius)
+        data = {
+            "point": result.point,
+            "radius": result.radius,
+            # Exact even when astronomically large; a string so JavaScript keeps every digit.
+            "count": str(result.count),
+            "listed": result.points is not None,
+            "points": result.points,
+            "blocked": result.blocked,
+        }
+        summary = {"count": data["count"], "listed": data["listed"], "blocked": result.blocked}
+        return data, summary
+
+    return _run(
+        tenant=tenant,
+        actor=actor,
+        lattice=lattice,
+        kind=Kind.NEIGHBORS,
+        parameters={"point": bounded(point), "radius": bounded(radius)},
+        compute=compute,
+        api_key_id=api_key_id,
+    )
+
+
+def xor_transform(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    data: bytes,
+    key: Any,
+    api_key_id: uuid.UUID | None = None,
+) -> OperationOutcome:
+    """XOR `data` with the key stream of `key`, borrowing an aux buffer catalytically."""
+    # SECURITY: neither the payload nor the key is stored; only sizes and a payload digest.
+    parameters = {
+        "type": "xor",
+        "data_length": len(data),
+        "data_sha256": hashlib.sha256(data).hexdigest(),
+        "key_length": len(key) if isinstance(key, str) else None,
+    }
+
+    def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
+        if isinstance(key, str) and len(key) > MAX_KEY_LENGTH:
+            raise InvalidRequest(
+                f"key is {len(key)} characters; at most {MAX_KEY_LENGTH} are allowed.",
+                code="invalid_transform",
+            )
+        result = engine.xor(data, key)
+        if not result.aux_restored:
+            # Cannot happen unless the engine is broken; refuse to return an untrusted output.
+            raise ProductError(
+                "The auxiliary buffer was not restored; the result was discarded.",
+                code="catalytic_violation",
+                status=500,
+            )
+        out = {
+            "output": base64.b64encode(result.output).decode("ascii"),
+            "aux_size": result.aux_size,
+            "aux_sha256_before": result.aux_sha256_before,
+            "aux_sha256_after": result.aux_sha256_after,
+            "aux_restored": result.aux_restored,
+        }
+        summary = {
+            "output_length": len(result.output),
+            "output_sha256": hashlib.sha256(result.output).hexdigest(),
+            "aux_size": result.aux_size,
+            "aux_sha256_before": result.aux_sha256_before,
+            "aux_sha256_after": result.aux_sha256_after,
+            "aux_restored": result.aux_restored,
+        }
+        return out, summary
+
+    return _run(
+        tenant=tenant,
+        actor=actor,
+        lattice=lattice,
+        kind=Kind.TRANSFORM_XOR,
+        parameters=parameters,
+        compute=compute,
+        api_key_id=api_key_id,
+    )
+
+
+def _check_points(lat: engine.Lattice, points: Any) -> list[Any]:
+    if not isinstance(points, list):
+        raise InvalidRequest("points must be a list of coordinates.", code="invalid_point")
+    if len(points) > MAX_TRANSFORM_POINTS:
+        raise InvalidRequest(
+            f"{len(points)} points given; at most {MAX_TRANSFORM_POINTS} per request.",
+            code="too_many_points",
+        )
+    return [lat.validate_point(p, f"points[{i}]") for i, p in enumerate(points)]
+
+
+def rotate_points(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    axes: Any,
+    k: Any,
+    points: Any,
+    inverse: bool = False,
+    api_key_id: uuid.UUID | None = None,
+) -> OperationOutcome:
+    """Images of `points` under k quarter turns in the plane of `axes` (or the inverse)."""
+
+    def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
+        checked = _check_points(lat, points)
+        rotate = engine.rotate_inverse if inverse else engine.rotate
+        images = rotate(checked, axes, k, lat.size, lat.dimensions)
+        return {"points": images}, {"points_count": len(images), "points": bounded(images)}
+
+    parameters = {"type": "rotate", "axes": bounded(axes), "k": bounded(k), "inverse": inverse}
+    parameters.update(_points_parameters(points))
+    return _run(
+        tenant=tenant,
+        actor=actor,
+        lattice=lattice,
+        kind=Kind.TRANSFORM_ROTATE,
+        parameters=parameters,
+        compute=compute,
+        api_key_id=api_key_id,
+    )
+
+
+def scale_points(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    lattice: Lattice,
+    size: Any,
+    points: Any,
+    api_key_id: uuid.UUID | None = None,
+) -> OperationOutcome:
+    """Map `points` of this lattice proportionally onto a lattice of `size` points per axis."""
+
+    def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise InvalidRequest(
+                f"size must be an integer, got {size!r}.", code="invalid_transform"
+            )
+        if not engine.MIN_SIZE <= size <= engine.MAX_SIZE:
+            raise InvalidRequest(
+                f"size={size} is outside {engine.MIN_SIZE}..{engine.MAX_SIZE}.",
+                code="invalid_transform",
+            )
+        checked = _check_points(lat, points)
+        images = engine.scale(checked, from_size=lat.size, to_size=size)
+        return {"points": images}, {"points_count": len(images), "points": bounded(images)}
+
+    parameters = {"type": "scale", "size": bounded(size)}
+    parameters.update(_points_parameters(points))
+    return _run(
+        tenant=tenant,
+        actor=actor,
+        lattice=lattice,
+        kind=Kind.TRANSFORM_SCALE,
+        parameters=parameters,
+        compute=compute,
+        api_key_id=api_key_id,
+    )

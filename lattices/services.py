@@ -1,0 +1,174 @@
+"""Writes to the product: create and delete lattices (within plan limits).
+
+The computations (path, neighbours, transforms) live in `lattices.operations`. Both the API
+and the pages call these functions, so every rule (suspension, plan limits, validation,
+audit) is enforced here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
+from lattices import engine
+from lattices.exceptions import InvalidRequest, PlanLimitExceeded, ProductError, TenantSuspended
+from lattices.models import Lattice
+from tenants.models import AuditEvent, Tenant
+
+NAME_MAX_LENGTH = 200
+
+
+def ensure_product_access(tenant: Tenant) -> None:
+    """A suspended (or deleted) tenant may log in and pay, but not use the product."""
+    if tenant.is_suspended:
+        reason = f" ({tenant.suspended_reason})" if tenant.suspended_reason else ""
+        raise TenantSuspended(
+            f"This tenant is {tenant.status}{reason}; the product is unavailable until the "
+            "account is reactivated. Billing stays open so the account can be settled.",
+            extra={"status": tenant.status},
+        )
+
+
+def ensure_owned(tenant: Tenant, lattice: Lattice) -> None:
+    # SECURITY: callers fetch lattices through the scoped queryset already; this guards
+    # the service boundary itself, so a page that forgets scoping still cannot cross tenants.
+    if lattice.tenant_id != tenant.pk:
+        raise ProductError("Lattice not found.", code="not_found", status=404)
+
+
+def actor_user(actor: Any) -> Any:
+    """The user to record, or None (API keys act without a user)."""
+    return actor if getattr(actor, "is_authenticated", False) and actor.pk else None
+
+
+def plan_limit_error(
+    tenant: Tenant, name: str, *, allowed: int, wanted: int, message: str
+) -> PlanLimitExceeded:
+    """The 402 for a valid request beyond the plan; `message` uses {plan}, {allowed}, {wanted}."""
+    plan = tenant_plan(tenant)
+    return PlanLimitExceeded(
+        message.format(plan=plan.name, allowed=allowed, wanted=wanted),
+        details={"allowed": allowed, "requested": wanted},
+        extra={
+            "limit": name,
+            "plan": plan.code,
+            "upgrade_to": upgrade_suggestion(tenant, name, wanted),
+        },
+    )
+
+
+def _check_shape_limits(tenant: Tenant, lattice: engine.Lattice) -> None:
+    for name, wanted, message in (
+        (
+            "max_dimensions",
+            lattice.dimensions,
+            "The {plan} plan allows lattices of up to {allowed} dimensions; this one has {wanted}.",
+        ),
+        (
+            "max_lattice_size",
+            lattice.size,
+            "The {plan} plan allows up to {allowed} points per axis; this lattice has {wanted}.",
+        ),
+    ):
+        allowed = plan_limit(tenant, name)
+        if allowed is not None and wanted > allowed:
+            raise plan_limit_error(tenant, name, allowed=allowed, wanted=wanted, message=message)
+
+
+def clean_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequest("name must be a non-empty string.", code="invalid_name")
+    name = name.strip()
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidRequest(
+            f"name is {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed.",
+            code="invalid_name",
+        )
+    return name
+
+
+def create_lattice(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    name: Any,
+    dimensions: Any,
+    size: Any,
+    obstacles: Any = None,
+    api_key_id: uuid.UUID | None = None,
+) -> Lattice:
+    """Create a lattice within the tenant's plan.
+
+    Invalid shapes are `InvalidRequest` (400) whatever the plan; valid ones beyond the plan
+    are `PlanLimitExceeded` (402) naming the plan to upgrade to.
+    """
+    ensure_product_access(tenant)
+    name = clean_name(name)
+    try:
+        spec = engine.Lattice(dimensions, size, obstacles)
+    except engine.LatticeError as exc:
+        raise InvalidRequest(str(exc), code="invalid_lattice")
+    _check_shape_limits(tenant, spec)
+
+    with transaction.atomic():
+        # Lock the tenant row so two concurrent creations cannot both pass the count check.
+        Tenant.objects.select_for_update().only("pk").get(pk=tenant.pk)
+        allowed = plan_limit(tenant, "max_lattices")
+        used = Lattice.objects.for_tenant(tenant).count()
+        if allowed is not None and used >= allowed:
+            raise plan_limit_error(
+                tenant,
+                "max_lattices",
+                allowed=allowed,
+                wanted=used + 1,
+                message="The {plan} plan allows {allowed} lattices and they are all in use; "
+                "delete one or upgrade.",
+            )
+        lattice = Lattice.objects.create(
+            tenant=tenant,
+            name=name,
+            dimensions=spec.dimensions,
+            size=spec.size,
+            obstacles=spec.obstacle_spec(),
+            created_by=actor_user(actor),
+        )
+        AuditEvent.objects.create(
+            tenant=tenant,
+            actor=actor_user(actor),
+            action="lattice.created",
+            target=str(lattice.pk),
+            metadata=_audit_metadata(lattice, api_key_id),
+        )
+    return lattice
+
+
+def delete_lattice(
+    *, tenant: Tenant, actor: Any, lattice: Lattice, api_key_id: uuid.UUID | None = None
+) -> None:
+    """Delete a lattice and its operation history (usage already metered stays counted)."""
+    ensure_product_access(tenant)
+    ensure_owned(tenant, lattice)
+    with transaction.atomic():
+        AuditEvent.objects.create(
+            tenant=tenant,
+            actor=actor_user(actor),
+            action="lattice.deleted",
+            target=str(lattice.pk),
+            metadata=_audit_metadata(lattice, api_key_id),
+        )
+        lattice.delete()
+
+
+def _audit_metadata(lattice: Lattice, api_key_id: uuid.UUID | None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "name": lattice.name,
+        "dimensions": lattice.dimensions,
+        "size": lattice.size,
+        "obstacles": lattice.obstacle_kind,
+    }
+    if api_key_id is not None:
+        metadata["api_key_id"] = str(api_key_id)
+    return metadata

@@ -1,0 +1,299 @@
+"""The lattice pages: list, create, detail with path / neighbours / transform forms.
+
+Every write goes through the same services as the API (`lattices.services`,
+`lattices.operations`), so plan limits, suspension, validation and the operation history
+are the API's. Metering: each product action started from a page (create, delete, path,
+neighbours, transform) spends one call of the monthly quota through
+`billing.usage.record_api_call`, exactly like the API; merely looking at pages does not.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from billing.limits import tenant_plan
+from billing.usage import quota_exceeded_error, record_api_call
+from lattices import engine, operations, services
+from lattices.drawing import grid_figure
+from lattices.exceptions import PlanLimitExceeded, ProductError
+from lattices.forms import LatticeForm, NeighborsForm, PathForm, RotateForm, ScaleForm, XorForm
+from lattices.models import Lattice, LatticeOperation
+from tenants.models import Role
+from tenants.page_auth import require_write_role, tenant_required
+
+# The longest path listed in full in the JSON shown on the page (the API returns all of it).
+SHOWN_PATH_POINTS = 500
+HISTORY_ROWS = 15
+TRANSFORM_FORMS = {"xor": XorForm, "rotate": RotateForm, "scale": ScaleForm}
+
+
+class QuotaExceeded(ProductError):
+    status = 429
+    code = "quota_exceeded"
+
+
+def spend_call(tenant: Any) -> None:
+    """One metered product call, as the API's MeteredProductAPIMixin spends it."""
+    services.ensure_product_access(tenant)
+    usage = record_api_call(tenant)
+    if not usage.allowed:
+        raise QuotaExceeded(quota_exceeded_error(tenant, usage).message)
+
+
+def _tenant_lattice(request: HttpRequest, lattice_id: Any) -> Lattice:
+    # SECURITY: only the session tenant's lattices exist here; another tenant's is a 404.
+    return get_object_or_404(Lattice.objects.for_tenant(request.tenant), pk=lattice_id)
+
+
+def _error_status(error: ProductError) -> int:
+    """The API's status for refusals a page should mirror (plan, suspension, quota); else 400."""
+    return error.status if error.status in (402, 422, 429) else 400
+
+
+def _upgrade_hint(error: ProductError) -> str | None:
+    return error.extra.get("upgrade_to") if isinstance(error, PlanLimitExceeded) else None
+
+
+@tenant_required
+def lattice_list(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    lattices = (
+        Lattice.objects.for_tenant(tenant)
+        .annotate(operation_count=Count("operations"))
+        .order_by("-created_at")
+    )
+    plan = tenant_plan(tenant)
+    return render(
+        request,
+        "lattices/list.html",
+        {"lattices": lattices, "plan": plan, "count": len(lattices)},
+    )
+
+
+@tenant_required
+def lattice_create(request: HttpRequest) -> HttpResponse:
+    require_write_role(request)
+    tenant = request.tenant
+    plan = tenant_plan(tenant)
+    used = Lattice.objects.for_tenant(tenant).count()
+    limit_error: ProductError | None = None
+    status = 200
+    if request.method == "POST":
+        form = LatticeForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                spend_call(tenant)
+                lattice = services.create_lattice(
+                    tenant=tenant,
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    dimensions=form.cleaned_data["dimensions"],
+                    size=form.cleaned_data["size"],
+                    obstacles=form.obstacles(),
+                )
+            except ProductError as exc:
+                status = _error_status(exc)
+                if isinstance(exc, PlanLimitExceeded):
+                    # Explained above the form (with the upgrade link); repeated at the
+                    # field it is about, when there is one.
+                    limit_error = exc
+                    if exc.extra.get("limit") in form.limit_fields:
+                        form.add_service_error(exc)
+                else:
+                    form.add_service_error(exc)
+            else:
+                messages.success(request, f"Lattice “{lattice.name}” created.")
+                return redirect("lattices:detail", lattice_id=lattice.pk)
+    else:
+        form = LatticeForm()
+    return render(
+        request,
+        "lattices/create.html",
+        {
+            "form": form,
+            "plan": plan,
+            "used": used,
+            "at_limit": plan.max_lattices is not None and used >= plan.max_lattices,
+            "limit_error": limit_error,
+            "engine_max_dimensions": engine.MAX_DIMENSIONS,
+            "engine_max_size": engine.MAX_SIZE,
+            "limit_on_field": bool(
+                limit_error and limit_error.extra.get("limit") in form.limit_fields
+            ),
+            "upgrade_to": _upgrade_hint(limit_error) if limit_error else None,
+        },
+        status=status,
+    )
+
+
+def _detail_context(request: HttpRequest, lattice: Lattice, **extra: Any) -> dict[str, Any]:
+    forms: dict[str, Form] = {
+        "path_form": PathForm(),
+        "neighbors_form": NeighborsForm(),
+        "xor_form": XorForm(),
+        "rotate_form": RotateForm(),
+        "scale_form": ScaleForm(),
+    }
+    forms.update({k: v for k, v in extra.items() if k.endswith("_form")})
+    engine_lattice = lattice.engine()
+    path = extra.get("path")
+    focus = extra.get("focus")
+    history = (
+        LatticeOperation.objects.for_tenant(request.tenant)
+        .filter(lattice=lattice)
+        .select_related("actor")
+        .order_by("-created_at")[:HISTORY_ROWS]
+    )
+    return {
+        "lattice": lattice,
+        "counts": engine_lattice.counts(),
+        "obstacle_summary": _obstacle_summary(lattice),
+        "figure": grid_figure(engine_lattice, path=path, focus=focus),
+        "operations": history,
+        "can_operate": request.can.write and not request.tenant.is_suspended,
+        **forms,
+        **{k: v for k, v in extra.items() if not k.endswith("_form")},
+    }
+
+
+def _obstacle_summary(lattice: Lattice) -> str:
+    if lattice.obstacles is None:
+        return "None"
+    if isinstance(lattice.obstacles, dict):
+        return f"Random, density {lattice.obstacles['density']:g}, seed {lattice.obstacles['seed']}"
+    count = len(lattice.obstacles)
+    return f"{count} blocked point{'s' if count != 1 else ''}"
+
+
+@tenant_required
+def lattice_detail(request: HttpRequest, lattice_id: Any) -> HttpResponse:
+    lattice = _tenant_lattice(request, lattice_id)
+    return render(request, "lattices/detail.html", _detail_context(request, lattice))
+
+
+def _result_json(data: dict[str, Any]) -> str:
+    shown = dict(data)
+    path = shown.get("path")
+    if isinstance(path, list) and len(path) > SHOWN_PATH_POINTS:
+        shown["path"] = path[:SHOWN_PATH_POINTS] + [f"… {len(path) - SHOWN_PATH_POINTS} more"]
+    points = shown.get("points")
+    if isinstance(points, list) and len(points) > SHOWN_PATH_POINTS:
+        shown["points"] = points[:SHOWN_PATH_POINTS] + [f"… {len(points) - SHOWN_PATH_POINTS} more"]
+    return json.dumps(shown, indent=2)
+
+
+def _operate(
+    request: HttpRequest, lattice: Lattice, form: Form, form_key: str, run: Any
+) -> HttpResponse:
+    """Validate `form`, spend one call, run the operation; re-render the detail page."""
+    extra: dict[str, Any] = {form_key: form, "open_form": form_key}
+    status = 400
+    if form.is_valid():
+        try:
+            spend_call(request.tenant)
+            outcome = run(form.cleaned_data)
+        except ProductError as exc:
+            form.add_service_error(exc)  # type: ignore[attr-defined]
+            extra["upgrade_to"] = exc.extra.get("upgrade_to")
+            status = _error_status(exc)
+        else:
+            status = 200
+            extra["result"] = outcome.data
+            extra["result_kind"] = outcome.operation.kind
+            extra["result_json"] = _result_json(outcome.data)
+            if outcome.operation.kind == LatticeOperation.Kind.PATH:
+                extra["path"] = outcome.data["path"] or None
+                extra["focus"] = form.cleaned_data["start"]
+            elif outcome.operation.kind == LatticeOperation.Kind.NEIGHBORS:
+                extra["focus"] = form.cleaned_data["point"]
+    return render(
+        request, "lattices/detail.html", _detail_context(request, lattice, **extra), status=status
+    )
+
+
+@require_POST
+@tenant_required
+def lattice_path(request: HttpRequest, lattice_id: Any) -> HttpResponse:
+    lattice = _tenant_lattice(request, lattice_id)
+    require_write_role(request)
+
+    def run(data: dict[str, Any]) -> Any:
+        return operations.find_path(
+            tenant=request.tenant,
+            actor=request.user,
+            lattice=lattice,
+            start=data["start"],
+            end=data["end"],
+        )
+
+    return _operate(request, lattice, PathForm(request.POST), "path_form", run)
+
+
+@require_POST
+@tenant_required
+def lattice_neighbors(request: HttpRequest, lattice_id: Any) -> HttpResponse:
+    lattice = _tenant_lattice(request, lattice_id)
+    require_write_role(request)
+
+    def run(data: dict[str, Any]) -> Any:
+        return operations.count_neighbors(
+            tenant=request.tenant,
+            actor=request.user,
+            lattice=lattice,
+            point=data["point"],
+            radius=data["radius"],
+        )
+
+    return _operate(request, lattice, NeighborsForm(request.POST), "neighbors_form", run)
+
+
+@require_POST
+@tenant_required
+def lattice_transform(request: HttpRequest, lattice_id: Any) -> HttpResponse:
+    lattice = _tenant_lattice(request, lattice_id)
+    require_write_role(request)
+    kind = request.POST.get("type", "")
+    if kind not in TRANSFORM_FORMS:
+        messages.error(request, "Choose a transform: XOR, rotate or scale.")
+        return redirect("lattices:detail", lattice_id=lattice.pk)
+    form = TRANSFORM_FORMS[kind](request.POST)
+    common = {"tenant": request.tenant, "actor": request.user, "lattice": lattice}
+
+    def run(data: dict[str, Any]) -> Any:
+        if kind == "xor":
+            return operations.xor_transform(**common, data=data["payload"], key=data["key"])
+        if kind == "rotate":
+            return operations.rotate_points(
+                **common,
+                axes=data["axes"],
+                k=data["k"],
+                points=data["points"],
+                inverse=data["inverse"],
+            )
+        return operations.scale_points(**common, size=data["size"], points=data["points"])
+
+    return _operate(request, lattice, form, f"{kind}_form", run)
+
+
+@require_POST
+@tenant_required
+def lattice_delete(request: HttpRequest, lattice_id: Any) -> HttpResponse:
+    lattice = _tenant_lattice(request, lattice_id)
+    require_write_role(request, Role.MEMBER)
+    try:
+        spend_call(request.tenant)
+        services.delete_lattice(tenant=request.tenant, actor=request.user, lattice=lattice)
+    except ProductError as exc:
+        messages.error(request, exc.message)
+        return redirect("lattices:detail", lattice_id=lattice.pk)
+    messages.success(request, f"Lattice “{lattice.name}” deleted.")
+    return redirect("lattices:list")

@@ -1,0 +1,123 @@
+"""Quota and plan limits under real concurrency: many threads, one PostgreSQL.
+
+Each thread has its own database connection, so these exercise the row-level behaviour
+that a fleet of gunicorn workers would: conditional UPDATEs and row locks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from billing.usage import record_api_call
+from lattices import services
+from lattices.exceptions import PlanLimitExceeded
+from lattices.models import Lattice
+from tenants.models import Tenant
+from tests.conftest import bearer_client
+from tests.lattices.conftest import calls_used
+
+# Flushing only these apps' tables between tests (not dj-stripe's many) keeps them quick.
+AVAILABLE_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "accounts",
+    "tenants",
+    "billing",
+    "lattices",
+]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, available_apps=AVAILABLE_APPS),
+]
+
+
+def run_in_threads(count: int, work: Callable[[int], list[Any]]) -> list[Any]:
+    """Run `work(index)` in `count` threads released together; all results, in one list."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait()
+            outcome = work(index)
+            with lock:
+                results.extend(outcome)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+def test_spending_the_last_calls_never_exceeds_the_quota(cast, set_calls_used):
+    set_calls_used(cast.tenant, 990)  # Free: 1000 a month
+
+    def spend(_: int) -> list[bool]:
+        tenant = Tenant.objects.get(pk=cast.tenant.pk)
+        return [record_api_call(tenant).allowed for _ in range(5)]
+
+    outcomes = run_in_threads(8, spend)
+
+    assert Counter(outcomes) == {True: 10, False: 30}
+    assert calls_used(cast.tenant) == 1000
+
+
+def test_no_count_is_lost_when_the_months_row_is_created_concurrently(cast, set_plan):
+    set_plan(cast.tenant, "enterprise")  # unlimited: every call must be counted
+
+    def spend(_: int) -> list[int]:
+        tenant = Tenant.objects.get(pk=cast.tenant.pk)
+        return [record_api_call(tenant).used for _ in range(25)]
+
+    used = run_in_threads(8, spend)
+
+    assert sorted(used) == list(range(1, 201))  # every increment seen exactly once
+    assert calls_used(cast.tenant) == 200
+
+
+def test_concurrent_api_requests_at_the_quota_edge(cast, set_calls_used):
+    set_calls_used(cast.tenant, 995)
+
+    def call(_: int) -> list[int]:
+        client = bearer_client(cast.member)
+        return [client.get("/api/lattices").status_code for _ in range(3)]
+
+    statuses = run_in_threads(6, call)
+
+    assert Counter(statuses) == {200: 5, 429: 13}
+    assert calls_used(cast.tenant) == 1000
+
+
+def test_concurrent_creations_never_exceed_max_lattices(cast, make_lattice):
+    for index in range(3):  # Free allows 5
+        make_lattice(f"existing-{index}")
+
+    def create(index: int) -> list[str]:
+        tenant = Tenant.objects.get(pk=cast.tenant.pk)
+        try:
+            services.create_lattice(
+                tenant=tenant, actor=cast.member.user, name=f"race-{index}", dimensions=2, size=5
+            )
+        except PlanLimitExceeded:
+            return ["refused"]
+        return ["created"]
+
+    outcomes = run_in_threads(8, create)
+
+    assert Counter(outcomes) == {"created": 2, "refused": 6}
+    assert Lattice.objects.for_tenant(cast.tenant).count() == 5
