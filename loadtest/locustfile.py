@@ -1,0 +1,254 @@
+"""The seed's load test, rebuilt against Catalytic's API.
+
+Run it through `loadtest/run.py` (see loadtest/README.md), which starts the server,
+provisions identities and writes the CSV/HTML reports. By hand, against a server whose
+identities you provisioned with loadtest/provision.py:
+
+    LOADTEST_IDENTITIES=loadtest/reports/identities.json \\
+      .venv/bin/locust -f loadtest/locustfile.py --headless -u 1000 -r 50 -t 3m \\
+      --host http://127.0.0.1:8793 --csv loadtest/reports/manual --html loadtest/reports/manual.html
+
+People and programs, by weight:
+- `TokenHolder` (most): a person whose access token was issued before the test (a session
+  that is already open): lists lattices, reads one, runs paths and neighbourhoods, reads
+  the tenant's usage and subscription status.
+- `ApiKeyProgram`: a program with the tenant's API key, doing the product calls.
+- `SessionUser`: a person who really signs in (password login), refreshes the token pair
+  now and then, and signs out at the end (or in the middle, then signs in again).
+
+Every non-2xx answer is a failure, 429s included: the target is 100.00% success.
+Think time comes from LOADTEST_WAIT ("min-max" seconds, default "1-5").
+Each simulated client sends its own X-Forwarded-For address (the server trusts 127.0.0.1
+as its proxy), so per-IP rate limits behave as with real, distinct clients.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from locust import FastHttpUser, between, events, task
+
+IDENTITIES = Path(os.environ.get("LOADTEST_IDENTITIES", "loadtest/reports/identities.json"))
+_wait_min, _, _wait_max = os.environ.get("LOADTEST_WAIT", "1-5").partition("-")
+WAIT_MIN, WAIT_MAX = float(_wait_min), float(_wait_max or _wait_min)
+STATUS_FILE = os.environ.get("LOADTEST_STATUS_FILE", "")
+
+_data: dict[str, Any] | None = None
+_people: list[tuple[dict[str, Any], dict[str, Any]]] = []
+_person_cycle: itertools.cycle | None = None
+_team_cycle: itertools.cycle | None = None
+_client_numbers = itertools.count(1)
+# Status codes seen by this process (per request name), written at the end for run.py.
+statuses: Counter[tuple[str, int]] = Counter()
+
+
+def identities() -> dict[str, Any]:
+    global _data, _person_cycle, _team_cycle
+    if _data is None:
+        _data = json.loads(IDENTITIES.read_text())
+        for team in _data["tenants"]:
+            for person in team["members"]:
+                _people.append((team, person))
+        # Each locust process starts its cycle at a different place, so several processes
+        # spread over all identities instead of all starting with the first.
+        offset = os.getpid() % max(1, len(_people))
+        _person_cycle = itertools.cycle(_people[offset:] + _people[:offset])
+        _team_cycle = itertools.cycle(_data["tenants"][offset % len(_data["tenants"]) :])
+    return _data
+
+
+def client_ip() -> str:
+    number = os.getpid() * 100_000 + next(_client_numbers)
+    return f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
+
+
+@events.request.add_listener
+def _count_status(name: str, response: Any = None, exception: Any = None, **_: Any) -> None:
+    code = getattr(response, "status_code", None) or 0
+    statuses[(name, int(code))] += 1
+
+
+@events.quitting.add_listener
+def _write_statuses(environment: Any, **_: Any) -> None:
+    if not STATUS_FILE:
+        return
+    path = Path(STATUS_FILE.replace("{pid}", str(os.getpid())))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{"name": name, "status": code, "count": n} for (name, code), n in statuses.items()]
+    path.write_text(json.dumps(rows))
+
+
+class CatalyticClient(FastHttpUser):
+    """What every simulated client does with the product; subclasses say who they are."""
+
+    abstract = True
+    wait_time = between(WAIT_MIN, WAIT_MAX)
+    # Fail fast rather than hang: a request the server cannot answer in 30 s is a failure.
+    network_timeout = 30.0
+    connection_timeout = 10.0
+
+    team: dict[str, Any]
+    auth: dict[str, str]
+
+    def on_start(self) -> None:
+        identities()
+        self.ip = client_ip()
+
+    def headers(self) -> dict[str, str]:
+        return {**self.auth, "X-Forwarded-For": self.ip}
+
+    def lattice(self) -> dict[str, Any]:
+        return random.choice(self.team["lattices"])
+
+    def point(self, lattice: dict[str, Any]) -> list[int]:
+        # Obstacles are not valid end points (a 400 by design), so never pick one.
+        blocked = {tuple(p) for p in lattice.get("obstacles") or ()}
+        while True:
+            point = [random.randrange(lattice["size"]) for _ in range(lattice["dimensions"])]
+            if tuple(point) not in blocked:
+                return point
+
+    @task(3)
+    def list_lattices(self) -> None:
+        self.client.get("/api/lattices", headers=self.headers(), name="/api/lattices")
+
+    @task(3)
+    def read_lattice(self) -> None:
+        lattice = self.lattice()
+        self.client.get(
+            f"/api/lattices/{lattice['id']}", headers=self.headers(), name="/api/lattices/{id}"
+        )
+
+    @task(4)
+    def shortest_path(self) -> None:
+        lattice = self.lattice()
+        self.client.post(
+            f"/api/lattices/{lattice['id']}/path",
+            json={"start": self.point(lattice), "end": self.point(lattice)},
+            headers=self.headers(),
+            name="/api/lattices/{id}/path",
+        )
+
+    @task(2)
+    def neighbours(self) -> None:
+        lattice = self.lattice()
+        self.client.post(
+            f"/api/lattices/{lattice['id']}/neighbors",
+            json={"point": self.point(lattice), "radius": random.randint(1, 3)},
+            headers=self.headers(),
+            name="/api/lattices/{id}/neighbors",
+        )
+
+    @task(1)
+    def usage(self) -> None:
+        self.client.get("/api/tenants/usage", headers=self.headers(), name="/api/tenants/usage")
+
+
+class TokenHolder(CatalyticClient):
+    """A person with a session opened before the test (pre-provisioned access token)."""
+
+    weight = 6
+
+    def on_start(self) -> None:
+        super().on_start()
+        assert _person_cycle is not None
+        self.team, person = next(_person_cycle)
+        self.auth = {"Authorization": f"Bearer {person['access']}"}
+
+    @task(1)
+    def subscription_status(self) -> None:
+        self.client.get(
+            f"/api/subscriptions/status/{self.team['id']}",
+            headers=self.headers(),
+            name="/api/subscriptions/status/{tenant_id}",
+        )
+
+
+class ApiKeyProgram(CatalyticClient):
+    """A program calling the API with its tenant's key."""
+
+    weight = 3
+
+    def on_start(self) -> None:
+        super().on_start()
+        assert _team_cycle is not None
+        self.team = next(_team_cycle)
+        self.auth = {"X-API-Key": self.team["api_key"]}
+
+
+class SessionUser(CatalyticClient):
+    """A person who signs in with a password, refreshes, and signs out."""
+
+    weight = 1
+
+    def on_start(self) -> None:
+        super().on_start()
+        assert _person_cycle is not None
+        self.team, self.person = next(_person_cycle)
+        self.refresh_token = ""
+        self.login()
+
+    def on_stop(self) -> None:
+        self.logout()
+
+    def login(self) -> None:
+        data = identities()
+        with self.client.post(
+            "/api/tenants/login",
+            json={"email": self.person["email"], "password": data["password"]},
+            headers={"X-Forwarded-For": self.ip},
+            name="/api/tenants/login",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"login answered {response.status_code}")
+                self.auth = {}
+                return
+            body = response.json()
+            access = body.get("access_token") or body.get("access")
+            self.refresh_token = body.get("refresh_token") or body.get("refresh") or ""
+            self.auth = {"Authorization": f"Bearer {access}"}
+
+    def logout(self) -> None:
+        if not self.auth:
+            return
+        self.client.post(
+            "/api/tenants/logout",
+            json={"refresh_token": self.refresh_token} if self.refresh_token else {},
+            headers=self.headers(),
+            name="/api/tenants/logout",
+        )
+        self.auth = {}
+
+    @task(1)
+    def refresh(self) -> None:
+        if not self.refresh_token:
+            self.login()
+            return
+        with self.client.post(
+            "/api/tenants/refresh",
+            json={"refresh_token": self.refresh_token},
+            headers={"X-Forwarded-For": self.ip},
+            name="/api/tenants/refresh",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"refresh answered {response.status_code}")
+                return
+            body = response.json()
+            access = body.get("access_token") or body.get("access")
+            self.refresh_token = body.get("refresh_token") or body.get("refresh") or ""
+            self.auth = {"Authorization": f"Bearer {access}"}
+
+    @task(1)
+    def sign_out_and_in(self) -> None:
+        # Rare compared with product calls: a login costs a deliberate password hash.
+        if random.random() < 0.2:
+            self.logout()
+            self.login()
