@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
+
 from billing.plans import DEFAULT_PLAN_CODE, LIMIT_NAMES, PlanSpec, get_plan_spec, next_plan_up
+
+# Statuses that keep the plan's limits. past_due is Stripe's retry window: the
+# customer keeps the plan while Stripe retries; unpaid/canceled/incomplete do not.
+ENTITLED_STATUSES = frozenset({"trialing", "active", "past_due"})
 
 
 def tenant_plan_code(tenant: Any) -> str:
-    subscription = getattr(tenant, "subscription", None)
     try:
-        return subscription.plan.code if subscription is not None else DEFAULT_PLAN_CODE
-    except Exception:  # noqa: BLE001 - a tenant without a subscription row is on Free
+        subscription = tenant.subscription
+    except (ObjectDoesNotExist, AttributeError):  # no subscription row: Free
         return DEFAULT_PLAN_CODE
+    if subscription is None or subscription.status not in ENTITLED_STATUSES:
+        return DEFAULT_PLAN_CODE
+    if (
+        subscription.status == "trialing"
+        and not subscription.stripe_subscription_id
+        and subscription.trial_end is not None
+        and subscription.trial_end <= timezone.now()
+    ):
+        # The sign-up trial (no Stripe subscription behind it) ran out without Checkout.
+        return DEFAULT_PLAN_CODE
+    return subscription.plan.code
 
 
 def tenant_plan(tenant: Any) -> PlanSpec:

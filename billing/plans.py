@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 UNLIMITED = None  # a limit of None means "no limit" (Enterprise)
+INTERVALS = ("month", "year")
+LOOKUP_KEY_PREFIX = "catalytic"
 
 LIMIT_NAMES = (
     "max_lattices",
@@ -41,6 +43,14 @@ class PlanSpec:
 
     def limits(self) -> dict[str, int | None]:
         return {name: getattr(self, name) for name in LIMIT_NAMES}
+
+    def price(self, interval: str) -> Decimal:
+        if interval not in INTERVALS:
+            raise ValueError(f"unknown interval {interval!r}; choose one of {', '.join(INTERVALS)}")
+        return self.price_monthly if interval == "month" else self.price_yearly
+
+    def price_cents(self, interval: str) -> int:
+        return int(self.price(interval) * 100)
 
 
 PLANS: tuple[PlanSpec, ...] = (
@@ -114,3 +124,19 @@ def next_plan_up(code: str) -> PlanSpec | None:
     codes = [plan.code for plan in PLANS]
     index = codes.index(code)
     return PLANS[index + 1] if index + 1 < len(PLANS) else None
+
+
+def stripe_lookup_key(code: str, interval: str) -> str:
+    """The Stripe Price lookup key of a plan's price: stable across re-created prices."""
+    return f"{LOOKUP_KEY_PREFIX}_{code}_{interval}"
+
+
+def parse_lookup_key(key: str | None) -> tuple[str, str] | None:
+    """(plan code, interval) of one of our lookup keys, or None for anything else."""
+    if not key:
+        return None
+    prefix, _, rest = key.partition("_")
+    code, _, interval = rest.rpartition("_")
+    if prefix != LOOKUP_KEY_PREFIX or code not in PLANS_BY_CODE or interval not in INTERVALS:
+        return None
+    return code, interval

@@ -1,0 +1,98 @@
+"""POST /api/stripe/webhooks: verify, store through dj-stripe, run our handlers.
+
+The signature is checked before anything is stored, so forged or replayed
+requests leave no row behind. A verified event is recorded as a dj-stripe
+WebhookEventTrigger (visible, and re-processable, in the admin) and processed by
+dj-stripe, whose signals run `billing.handlers`. A failure answers 500 so Stripe
+retries; the rolled-back event is then processed again from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from traceback import format_exc
+
+import stripe
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from djstripe.models import WebhookEventTrigger
+
+from billing.stripe_client import stripe_client, webhooks_configured
+from catalytic.api_errors import error_response
+
+logger = logging.getLogger(__name__)
+
+# Headers worth keeping on the stored trigger; cookies and the like are not.
+KEPT_HEADERS = ("Content-Type", "Stripe-Signature", "User-Agent")
+
+
+def verify_signature(payload: str, header: str) -> None:
+    """Raise SignatureVerificationError unless one of the endpoint secrets signed `payload`.
+
+    STRIPE_WEBHOOK_SECRET may list several secrets, comma-separated, so a rolled
+    secret keeps working until Stripe stops signing with it.
+    """
+    # SECURITY: HMAC-SHA256 over "<timestamp>.<body>" with the endpoint secret, and a
+    # timestamp within the tolerance: a captured delivery cannot be replayed later.
+    secrets = [part.strip() for part in settings.STRIPE_WEBHOOK_SECRET.split(",") if part.strip()]
+    failure: stripe.SignatureVerificationError | None = None
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, header, secret, settings.STRIPE_WEBHOOK_TOLERANCE
+            )
+            return
+        except stripe.SignatureVerificationError as exc:
+            failure = exc
+    raise failure or stripe.SignatureVerificationError("no webhook secret", header)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> JsonResponse:
+    if not webhooks_configured():
+        return error_response(
+            "billing_not_configured",
+            "Stripe webhooks are not configured on this server.",
+            503,
+            details={"missing": "STRIPE_WEBHOOK_SECRET"},
+        )
+    try:
+        payload = request.body.decode("utf-8")
+        verify_signature(payload, request.headers.get("Stripe-Signature", ""))
+    except (UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
+        logger.warning("Stripe webhook refused: %s", exc)
+        return error_response("invalid_signature", "The Stripe-Signature header is not valid.", 400)
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return error_response("invalid_json", "The body is not JSON.", 400)
+    if not isinstance(data, dict) or data.get("object") != "event" or not data.get("id"):
+        return error_response("invalid_event", "The body is not a Stripe event.", 400)
+
+    api_key = stripe_client().api_key
+    trigger = WebhookEventTrigger.objects.create(
+        remote_ip=request.META.get("REMOTE_ADDR") or "0.0.0.0",  # noqa: S104 - a value, not a bind
+        headers={name: request.headers[name] for name in KEPT_HEADERS if name in request.headers},
+        body=payload,
+        valid=True,
+    )
+    try:
+        with transaction.atomic():
+            trigger.process(save=True, api_key=api_key)
+    except Exception as exc:  # noqa: BLE001 - any failure must reach Stripe as a retryable 5xx
+        logger.exception("Stripe event %s (%s) failed", data.get("id"), data.get("type"))
+        trigger.exception = str(exc)[: WebhookEventTrigger._meta.get_field("exception").max_length]
+        trigger.traceback = format_exc()
+        trigger.save(update_fields=["exception", "traceback", "updated"])
+        return error_response(
+            "webhook_failed",
+            "The event could not be processed; Stripe will retry it.",
+            500,
+            details={"event": data.get("id")},
+        )
+    return JsonResponse({"received": True, "event": data.get("id"), "type": data.get("type")})

@@ -1,0 +1,417 @@
+"""Billing writes: Checkout, the Portal, and plan changes through the API.
+
+Free plan changes are local. Paid ones go to Stripe; the answer is stored
+through dj-stripe at once and our Subscription recomputed from it, so the caller
+sees the new state without waiting for the webhooks (which then confirm it).
+Each write locks the tenant's Subscription row, so two concurrent purchases of
+one tenant cannot both create a Stripe subscription.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from djstripe.models import Subscription as StripeSubscription
+from rest_framework import status
+
+from billing.customers import ensure_customer
+from billing.models import Plan, Subscription
+from billing.plans import DEFAULT_PLAN_CODE, PlanSpec, get_plan_spec
+from billing.state import (
+    current_stripe_subscription,
+    first_item,
+    stripe_subscriptions_of,
+    sync_tenant_subscription,
+)
+from billing.stripe_client import require_billing, stripe_client
+from catalytic.api_errors import ApiError
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+CHECKOUT_PATH = "/api/stripe/checkout"
+# Stripe refuses a Checkout trial_end less than 48 hours away.
+MIN_CHECKOUT_TRIAL = timedelta(hours=48)
+
+
+def stripe_error(exc: stripe.StripeError) -> ApiError:
+    """Stripe's refusal as our JSON error: card problems are 402, outages 502."""
+    if isinstance(exc, stripe.CardError):
+        return ApiError(
+            exc.user_message or "The card was declined.",
+            code="card_declined",
+            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            details={"decline_code": getattr(exc, "code", None)},
+        )
+    if isinstance(exc, stripe.IdempotencyError):
+        return ApiError(
+            "Another billing change for this account is in progress; retry shortly.",
+            code="conflict",
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, stripe.InvalidRequestError):
+        return ApiError(
+            exc.user_message or "Stripe refused the request.",
+            code="stripe_invalid_request",
+            status_code=status.HTTP_400_BAD_REQUEST,
+            details={"param": exc.param} if exc.param else None,
+        )
+    logger.error("Stripe call failed: %s", exc)
+    return ApiError(
+        "The payment provider is unavailable; retry shortly.",
+        code="stripe_unavailable",
+        status_code=status.HTTP_502_BAD_GATEWAY,
+        headers={"Retry-After": "10"},
+    )
+
+
+def _paid_spec(plan_code: str) -> PlanSpec:
+    spec = get_plan_spec(plan_code)
+    if not spec.is_paid:
+        raise ApiError("The Free plan needs no payment.", code="plan_not_paid", status_code=400)
+    return spec
+
+
+def _price_id(plan: Plan, interval: str) -> str:
+    price_id = plan.stripe_price_monthly_id if interval == "month" else plan.stripe_price_yearly_id
+    if not price_id:
+        raise ApiError(
+            f"The {plan.name} plan is not set up in Stripe yet.",
+            code="plan_not_synced",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            details={"hint": "An operator runs `manage.py sync_stripe_plans`."},
+        )
+    return price_id
+
+
+def _lock_subscription(tenant: Tenant) -> Subscription:
+    local = Subscription.objects.select_for_update().filter(tenant=tenant).first()
+    if local is None:
+        local = Subscription.objects.create(
+            tenant=tenant, plan=Plan.objects.get(code=DEFAULT_PLAN_CODE)
+        )
+    return local
+
+
+def _trial_params(
+    tenant: Tenant, local: Subscription, spec: PlanSpec, *, minimum: timedelta
+) -> dict:
+    """The plan's trial, once per tenant: the sign-up trial continues, no second one."""
+    if not spec.trial_days or stripe_subscriptions_of(tenant).exists():
+        return {}
+    if local.trial_end is not None and not local.stripe_subscription_id:
+        if (
+            local.status == Subscription.Status.TRIALING
+            and local.trial_end - timezone.now() >= minimum
+        ):
+            return {"trial_end": int(local.trial_end.timestamp())}
+        return {}
+    return {"trial_period_days": spec.trial_days}
+
+
+def _metadata(tenant: Tenant, spec: PlanSpec, interval: str) -> dict[str, str]:
+    return {"tenant_id": str(tenant.id), "plan_code": spec.code, "interval": interval}
+
+
+def _store(data: Any) -> StripeSubscription:
+    return StripeSubscription.sync_from_stripe_data(data, api_key=stripe_client().api_key)
+
+
+def _set_local_plan(
+    *, tenant: Tenant, local: Subscription, plan: Plan, actor: Any, request: Any
+) -> Subscription:
+    """A change that involves no Stripe subscription (Free, or the sign-up trial)."""
+    from tenants import audit
+
+    previous = local.plan.code
+    local.plan = plan
+    local.status = Subscription.Status.ACTIVE
+    local.interval = Subscription.Interval.MONTH
+    local.trial_end = None
+    local.cancel_at_period_end = False
+    local.current_period_start = timezone.now()
+    local.current_period_end = None
+    if previous != plan.code:
+        local.canceled_at = timezone.now()
+    local.save()
+    if previous != plan.code:
+        audit.record(
+            "plan_changed",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            target=plan.code,
+            previous_plan=previous,
+            plan=plan.code,
+            source="api",
+        )
+    Tenant.subscription.related.set_cached_value(tenant, local)
+    return local
+
+
+# --- Checkout and Portal ----------------------------------------------------
+
+
+def start_checkout(*, tenant: Tenant, actor: Any, plan_code: str, interval: str) -> dict[str, str]:
+    """A Stripe Checkout session for a paid plan: {session_id, url}."""
+    require_billing()
+    spec = _paid_spec(plan_code)
+    plan = Plan.objects.get(code=spec.code)
+    price_id = _price_id(plan, interval)
+    client = stripe_client()
+    with transaction.atomic():
+        local = _lock_subscription(tenant)
+        if current_stripe_subscription(tenant) is not None:
+            raise ApiError(
+                "This account already has a subscription; change its plan instead.",
+                code="subscription_exists",
+                status_code=status.HTTP_409_CONFLICT,
+                details={"hint": "PUT /api/subscriptions/update, or the billing portal."},
+            )
+        customer = ensure_customer(tenant)
+        metadata = _metadata(tenant, spec, interval)
+        subscription_data: dict[str, Any] = {"metadata": metadata}
+        subscription_data.update(_trial_params(tenant, local, spec, minimum=MIN_CHECKOUT_TRIAL))
+        return_url = settings.STRIPE_RETURN_URL
+        try:
+            session = client.checkout.Session.create(
+                mode="subscription",
+                customer=customer.id,
+                client_reference_id=str(tenant.id),
+                line_items=[{"price": price_id, "quantity": 1}],
+                subscription_data=subscription_data,
+                metadata=metadata,
+                success_url=f"{return_url}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
+                cancel_url=f"{return_url}?checkout=cancelled",
+            )
+        except stripe.StripeError as exc:
+            raise stripe_error(exc)
+    logger.info("checkout session %s for tenant %s (%s)", session.id, tenant.pk, spec.code)
+    return {"session_id": session.id, "url": session.url}
+
+
+def open_portal(*, tenant: Tenant, actor: Any) -> dict[str, str]:
+    """A Stripe Billing Portal session for the tenant's customer: {url}."""
+    require_billing()
+    customer = ensure_customer(tenant)
+    try:
+        session = stripe_client().billing_portal.Session.create(
+            customer=customer.id, return_url=settings.STRIPE_RETURN_URL
+        )
+    except stripe.StripeError as exc:
+        raise stripe_error(exc)
+    return {"url": session.url}
+
+
+# --- Subscription API ---------------------------------------------------------
+
+
+def _default_payment_method(customer_id: str) -> str:
+    data = stripe_client().Customer.retrieve(customer_id)
+    settings_ = data.get("invoice_settings") or {}
+    method = settings_.get("default_payment_method") or data.get("default_source") or ""
+    return method if isinstance(method, str) else method.get("id", "")
+
+
+def _subscribe(
+    *,
+    tenant: Tenant,
+    local: Subscription,
+    spec: PlanSpec,
+    interval: str,
+    payment_method_id: str | None,
+    actor: Any,
+    request: Any,
+) -> Subscription:
+    """Create the tenant's Stripe subscription (caller holds the row lock)."""
+    require_billing()
+    price_id = _price_id(Plan.objects.get(code=spec.code), interval)
+    client = stripe_client()
+    customer = ensure_customer(tenant)
+    try:
+        if payment_method_id:
+            client.PaymentMethod.attach(payment_method_id, customer=customer.id)
+            client.Customer.modify(
+                customer.id, invoice_settings={"default_payment_method": payment_method_id}
+            )
+        elif not _default_payment_method(customer.id):
+            raise ApiError(
+                "A paid plan needs a payment method on file.",
+                code="payment_method_required",
+                status_code=status.HTTP_402_PAYMENT_REQUIRED,
+                details={
+                    "hint": f"Start a Stripe Checkout (POST {CHECKOUT_PATH}) to enter a card, "
+                    "or pass payment_method_id.",
+                    "checkout_url": CHECKOUT_PATH,
+                },
+            )
+        params: dict[str, Any] = {
+            "customer": customer.id,
+            "items": [{"price": price_id, "quantity": 1}],
+            "metadata": _metadata(tenant, spec, interval),
+            # A declined card fails the request instead of leaving an incomplete subscription.
+            "payment_behavior": "error_if_incomplete",
+        }
+        if payment_method_id:
+            params["default_payment_method"] = payment_method_id
+        params.update(_trial_params(tenant, local, spec, minimum=timedelta(hours=1)))
+        data = client.Subscription.create(**params)
+    except stripe.StripeError as exc:
+        raise stripe_error(exc)
+    _store(data)
+    return sync_tenant_subscription(tenant=tenant, actor=actor, source="api", request=request)
+
+
+def create_subscription(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    plan_code: str,
+    interval: str = "month",
+    payment_method_id: str | None = None,
+    request: Any = None,
+) -> Subscription:
+    spec = get_plan_spec(plan_code)
+    with transaction.atomic():
+        local = _lock_subscription(tenant)
+        if current_stripe_subscription(tenant) is not None:
+            raise ApiError(
+                "This account already has a subscription; change its plan instead.",
+                code="subscription_exists",
+                status_code=status.HTTP_409_CONFLICT,
+                details={"hint": "PUT /api/subscriptions/update"},
+            )
+        if not spec.is_paid:
+            return _set_local_plan(
+                tenant=tenant,
+                local=local,
+                plan=Plan.objects.get(code=spec.code),
+                actor=actor,
+                request=request,
+            )
+        return _subscribe(
+            tenant=tenant,
+            local=local,
+            spec=spec,
+            interval=interval,
+            payment_method_id=payment_method_id,
+            actor=actor,
+            request=request,
+        )
+
+
+def change_plan(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    plan_code: str,
+    interval: str | None = None,
+    request: Any = None,
+) -> Subscription:
+    """Move to another plan. Data is kept on a downgrade; the new limits block new usage."""
+    spec = get_plan_spec(plan_code)
+    with transaction.atomic():
+        local = _lock_subscription(tenant)
+        interval = interval or local.interval
+        live = current_stripe_subscription(tenant)
+        if not spec.is_paid:
+            if live is not None:
+                raise ApiError(
+                    "Cancel the subscription to return to Free at the end of the period.",
+                    code="cancel_to_downgrade",
+                    status_code=status.HTTP_409_CONFLICT,
+                    details={"hint": "DELETE /api/subscriptions/cancel"},
+                )
+            return _set_local_plan(
+                tenant=tenant,
+                local=local,
+                plan=Plan.objects.get(code=spec.code),
+                actor=actor,
+                request=request,
+            )
+        if live is None:
+            return _subscribe(
+                tenant=tenant,
+                local=local,
+                spec=spec,
+                interval=interval,
+                payment_method_id=None,
+                actor=actor,
+                request=request,
+            )
+        require_billing()
+        price_id = _price_id(Plan.objects.get(code=spec.code), interval)
+        item = first_item(live.stripe_data)
+        current_price = item.get("price") or {}
+        current_price_id = (
+            current_price.get("id") if isinstance(current_price, dict) else current_price
+        )
+        if current_price_id == price_id and not live.stripe_data.get("cancel_at_period_end"):
+            return sync_tenant_subscription(
+                tenant=tenant, actor=actor, source="api", request=request
+            )
+        try:
+            data = stripe_client().Subscription.modify(
+                live.id,
+                items=[{"id": item.get("id"), "price": price_id, "quantity": 1}],
+                proration_behavior="create_prorations",
+                cancel_at_period_end=False,
+                metadata=_metadata(tenant, spec, interval),
+            )
+        except stripe.StripeError as exc:
+            raise stripe_error(exc)
+        _store(data)
+        return sync_tenant_subscription(tenant=tenant, actor=actor, source="api", request=request)
+
+
+def cancel_subscription(
+    *, tenant: Tenant, actor: Any, at_period_end: bool = True, request: Any = None
+) -> Subscription:
+    """Cancel at the period's end (the default) or at once; Free stays Free."""
+    with transaction.atomic():
+        local = _lock_subscription(tenant)
+        live = current_stripe_subscription(tenant)
+        if live is None:
+            if not local.plan.is_paid:
+                raise ApiError(
+                    "There is no paid subscription to cancel.",
+                    code="nothing_to_cancel",
+                    status_code=status.HTTP_409_CONFLICT,
+                )
+            # The sign-up trial has no Stripe subscription behind it: end it here.
+            return _set_local_plan(
+                tenant=tenant,
+                local=local,
+                plan=Plan.objects.get(code=DEFAULT_PLAN_CODE),
+                actor=actor,
+                request=request,
+            )
+        client = stripe_client()
+        try:
+            if at_period_end:
+                data = client.Subscription.modify(live.id, cancel_at_period_end=True)
+            else:
+                data = client.Subscription.cancel(live.id)
+        except stripe.StripeError as exc:
+            raise stripe_error(exc)
+        _store(data)
+        _audit_cancel(tenant=tenant, actor=actor, request=request, at_period_end=at_period_end)
+        return sync_tenant_subscription(tenant=tenant, actor=actor, source="api", request=request)
+
+
+def _audit_cancel(*, tenant: Tenant, actor: Any, request: Any, at_period_end: bool) -> None:
+    from tenants import audit
+
+    audit.record(
+        "subscription.cancelled",
+        tenant=tenant,
+        actor=actor,
+        request=request,
+        at_period_end=at_period_end,
+    )
