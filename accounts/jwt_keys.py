@@ -90,6 +90,44 @@ def write_key_pair(directory: Path, private_key: rsa.RSAPrivateKey) -> Path:
     return private_path
 
 
+@dataclass(frozen=True)
+class KeyFiles:
+    """One pair written by `write_key_pair`, named `<created-ns>-<kid prefix>`."""
+
+    created_ns: int
+    private_path: Path
+    public_path: Path
+
+
+def key_pairs_in(directory: Path) -> list[KeyFiles]:
+    """The generated pairs in `directory`, oldest first."""
+    pairs = []
+    if directory.is_dir():
+        for private_path in directory.glob("*.private.pem"):
+            stem = private_path.name.removesuffix(".private.pem")
+            created, _, _ = stem.partition("-")
+            if created.isdigit():
+                public_path = private_path.with_name(f"{stem}.public.pem")
+                pairs.append(KeyFiles(int(created), private_path, public_path))
+    return sorted(pairs, key=lambda pair: pair.created_ns)
+
+
+def retired_key_pairs(directory: Path, older_than: float) -> list[KeyFiles]:
+    """Pairs whose successor has signed for more than `older_than` seconds.
+
+    A key stops signing when the next one is written; the tokens it signed are
+    dead once the longest token lifetime has passed since then. The newest pair
+    is never returned.
+    """
+    pairs = key_pairs_in(directory)
+    now_ns = time.time_ns()
+    return [
+        pair
+        for pair, successor in zip(pairs, pairs[1:], strict=False)
+        if now_ns - successor.created_ns > older_than * 1e9
+    ]
+
+
 def _load_private(path: Path) -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -168,24 +206,54 @@ def load_keyring() -> KeyRing:
     return KeyRing(_load_private(private_paths[-1]), _public_keys_in(keys_dir))
 
 
+def _fingerprint() -> tuple[Any, ...]:
+    """What, on disk, decides the keyring: paths and modification times.
+
+    Adding or removing a file changes the folder's mtime, so every worker sees
+    a rotation within JWT_KEYS_RECHECK_SECONDS without a restart.
+    """
+
+    def mtime(path: Path) -> int | None:
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    keys_dir = Path(settings.JWT_KEYS_DIR)
+    parts: list[Any] = [str(keys_dir), mtime(keys_dir)]
+    for name in (settings.JWT_PRIVATE_KEY_PATH, settings.JWT_PUBLIC_KEY_PATH):
+        parts += [name, mtime(Path(name)) if name else None]
+    return tuple(parts)
+
+
 _lock = threading.Lock()
 _keyring: KeyRing | None = None
+_keyring_fingerprint: tuple[Any, ...] | None = None
+_checked_at = 0.0
 
 
 def keyring() -> KeyRing:
-    global _keyring
-    if _keyring is None:
-        with _lock:
-            if _keyring is None:
-                _keyring = load_keyring()
-    return _keyring
+    """The current keys, reloaded when the key files change (checked every few seconds)."""
+    global _keyring, _keyring_fingerprint, _checked_at
+    now = time.monotonic()
+    if _keyring is not None and now - _checked_at < settings.JWT_KEYS_RECHECK_SECONDS:
+        return _keyring
+    with _lock:
+        fingerprint = _fingerprint()
+        if _keyring is None or fingerprint != _keyring_fingerprint:
+            _keyring = load_keyring()
+            # Loading may have generated the first dev key, changing the folder.
+            _keyring_fingerprint = _fingerprint()
+        _checked_at = now
+        return _keyring
 
 
 def reset_keyring() -> None:
     """Forget the cached keys (after rotation, or between tests)."""
-    global _keyring
+    global _keyring, _keyring_fingerprint
     with _lock:
         _keyring = None
+        _keyring_fingerprint = None
 
 
 def jwk_to_public_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey:

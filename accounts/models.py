@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from tenants.models import TenantOwnedModel
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -43,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Access tokens issued (iat) before this instant are refused: set when the
+    # user's sessions are revoked (refresh-token theft, password reset).
+    tokens_revoked_before = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -61,3 +66,88 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class RefreshToken(models.Model):
+    """One issued refresh token; the row makes rotation and revocation durable.
+
+    Tokens issued from one login form a `family`. Refreshing marks the row
+    `rotated_at` and issues the next member of the family; presenting a rotated
+    token again means it was copied, and every session of the user is revoked.
+    The access token issued with each refresh token is remembered, so revoking
+    a session also denylists the access tokens it handed out.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    jti = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    # Cascade: a removed member's refresh tokens disappear with the membership.
+    membership = models.ForeignKey(
+        "tenants.Membership", on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    access_jti = models.CharField(max_length=64, db_index=True)
+    access_expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"refresh {self.jti[:8]} of {self.user_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.rotated_at is None and self.revoked_at is None
+
+
+class RevokedAccessToken(models.Model):
+    """The durable denylist: the cache holds the same jtis, this survives a flush."""
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.jti
+
+
+class ApiKey(TenantOwnedModel):
+    """A program's credential for one tenant. The key is shown once; a hash is kept.
+
+    Format `cat_<prefix>_<secret>`: the prefix finds the row with an indexed
+    lookup, the SHA-256 of the whole key proves possession. SHA-256 (not a slow
+    password hash) is enough because the secret is 32 random bytes, not a
+    guessable password.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (cat_{self.prefix}_…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()

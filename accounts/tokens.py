@@ -53,7 +53,7 @@ def encode_token(
     if extra:
         claims.update(extra)
     token = jwt.encode(
-        claims, ring.signing_pem, algorithm="RS256", headers={"kid": ring.signing_kid}
+        claims, ring.signing_key, algorithm="RS256", headers={"kid": ring.signing_kid}
     )
     return token, claims
 
@@ -65,6 +65,16 @@ def issue_access_token(*, user_id: Any, tenant_id: Any, role: str) -> tuple[str,
         role=role,
         token_type=ACCESS,
         ttl=settings.JWT_ACCESS_TTL,
+    )
+
+
+def issue_refresh_token(*, user_id: Any, tenant_id: Any, role: str) -> tuple[str, dict[str, Any]]:
+    return encode_token(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        role=role,
+        token_type=REFRESH,
+        ttl=settings.JWT_REFRESH_TTL,
     )
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from catalytic.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_secret,
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "catalytic.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -167,6 +169,27 @@ JWT_PUBLIC_KEY_PATH = env_str("JWT_PUBLIC_KEY_PATH")
 JWT_ACCESS_TTL = timedelta(seconds=env_int("JWT_ACCESS_TTL_SECONDS", 900, minimum=30))
 JWT_REFRESH_TTL = timedelta(seconds=env_int("JWT_REFRESH_TTL_SECONDS", 7 * 86400, minimum=60))
 JWT_ISSUER = env_str("JWT_ISSUER", "catalytic")
+# Workers look at the key folder at most this often, so a rotated key reaches them all.
+JWT_KEYS_RECHECK_SECONDS = env_int("JWT_KEYS_RECHECK_SECONDS", 5, minimum=0)
+# API keys: last_used_at is written at most once per interval per key.
+API_KEY_TOUCH_INTERVAL = timedelta(seconds=env_int("API_KEY_TOUCH_SECONDS", 60, minimum=1))
+INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))
+# Rate limits, django-ratelimit "count/period" per client IP and per email ("" disables).
+RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "10/m")
+RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5/m")
+RATELIMIT_INVITE = env_str("RATELIMIT_INVITE", "30/h")
+RATELIMIT_INVITE_ACCEPT = env_str("RATELIMIT_INVITE_ACCEPT", "10/m")
+RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/m")
+for _name in ("LOGIN", "REGISTER", "INVITE", "INVITE_ACCEPT", "PASSWORD_RESET"):
+    _rate = globals()[f"RATELIMIT_{_name}"]
+    _count, _, _period = _rate.partition("/")
+    _multiplier, _unit = _period[:-1] or "1", _period[-1:]
+    if _rate and not (_count.isdigit() and _multiplier.isdigit() and _unit in ("s", "m", "h", "d")):
+        raise ImproperlyConfigured(f"RATELIMIT_{_name}={_rate!r} is not a rate like 10/m")
+RATELIMIT_USE_CACHE = "default"
+# A cache outage must not lock everyone out: see catalytic/ratelimits.py.
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_IP_META_KEY = "catalytic.client_ip.client_ip"
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -190,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+# Wall-clock cap on one obstructed path search (beside each plan's points budget).
+LATTICE_SEARCH_SECONDS = env_float("LATTICE_SEARCH_SECONDS", 2.0, minimum=0.05)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024, minimum=1024)
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = True
@@ -205,10 +230,31 @@ AWS_SECRET_ACCESS_KEY = env_secret("AWS_SECRET_ACCESS_KEY")
 AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
 SMTP_URL = env_url("SMTP_URL", schemes=("smtp", "smtps", "submission"))
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@localhost")
+# "inline": one delivery attempt right after the enqueueing transaction commits, then
+# the worker retries; "worker": only `manage.py deliver_emails` sends.
+EMAIL_DELIVERY_MODE = env_str("EMAIL_DELIVERY_MODE", "inline")
+if EMAIL_DELIVERY_MODE not in ("inline", "worker"):
+    raise ImproperlyConfigured(f"EMAIL_DELIVERY_MODE={EMAIL_DELIVERY_MODE!r}: use inline or worker")
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8, minimum=1)
+EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 20, minimum=1)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600, minimum=1)
+# Seconds a provider may take; short, because the first attempt runs in the request.
+EMAIL_PROVIDER_TIMEOUT = env_int("EMAIL_PROVIDER_TIMEOUT", 10, minimum=1)
+# Sends through POST /api/email/send per tenant ("count/period"; "" disables).
+EMAIL_API_RATE = env_str("EMAIL_API_RATE", "20/h")
+_email_count, _, _email_period = EMAIL_API_RATE.partition("/")
+if EMAIL_API_RATE and not (
+    _email_count.isdigit()
+    and _email_period[-1:] in ("s", "m", "h", "d")
+    and (_email_period[:-1] or "1").isdigit()
+):
+    raise ImproperlyConfigured(f"EMAIL_API_RATE={EMAIL_API_RATE!r} is not a rate like 20/h")
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,
     "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET"),
     "AMAZON_SES_CLIENT_PARAMS": {"region_name": AWS_REGION},
+    "REQUESTS_TIMEOUT": EMAIL_PROVIDER_TIMEOUT,
 }
 
 # --- Stripe -----------------------------------------------------------------
@@ -216,12 +262,25 @@ STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_url("STRIPE_API_BASE", schemes=("http", "https"))
-STRIPE_LIVE_MODE = STRIPE_SECRET_KEY.startswith("sk_live_")
+STRIPE_LIVE_MODE = STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY if not STRIPE_LIVE_MODE else ""
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
+if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY must be a Stripe secret key (sk_... or rk_...)")
+# billing.stripe_client applies these to every Stripe call (ours and dj-stripe's).
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2, minimum=0)
+STRIPE_CONNECT_TIMEOUT = env_int("STRIPE_CONNECT_TIMEOUT", 5, minimum=1)
+STRIPE_READ_TIMEOUT = env_int("STRIPE_READ_TIMEOUT", 30, minimum=1)
+# Seconds a webhook signature stays acceptable (Stripe's own default): older is a replay.
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300, minimum=1)
+# Where Checkout and the Portal send the customer back to.
+STRIPE_RETURN_URL = env_url("STRIPE_RETURN_URL", f"{SITE_URL}/billing/", schemes=("http", "https"))
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_SUBSCRIBER_MODEL = "tenants.Tenant"
-DJSTRIPE_SUBSCRIBER_CUSTOMER_KEY = "tenant_id"
+# Empty: billing links Customer.subscriber itself (metadata.tenant_id). With a key set,
+# dj-stripe resolves the subscriber model on every customer sync and insists that it
+# has an `email` attribute, which Tenant (billing_email) does not.
+DJSTRIPE_SUBSCRIBER_CUSTOMER_KEY = ""
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 
@@ -250,7 +309,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
@@ -269,7 +328,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ping$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"

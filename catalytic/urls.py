@@ -4,10 +4,11 @@ from django.urls import include, path
 from django_prometheus import exports
 from drf_spectacular.views import SpectacularAPIView
 
-from catalytic import health
+from catalytic import health, ping
 
 urlpatterns = [
     path("health", health.health, name="health"),
+    path("ping", ping.ping, name="ping"),
     path("metrics", exports.ExportToDjangoView, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/tenants/usage", include("billing.api.usage_urls")),
@@ -17,7 +18,8 @@ urlpatterns = [
     path("api/", include("notifications.api.urls")),
     path("api/", include("lattices.api.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
-    path("", include("accounts.urls")),
+    # accounts.page_urls also carries accounts.urls (one "accounts" namespace).
+    path("", include("accounts.page_urls")),
     path("", include("tenants.urls")),
     path("", include("billing.urls")),
     path("", include("notifications.urls")),

@@ -8,7 +8,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from catalytic.api_errors import ApiError
 from tenants.context import READ, AuthContext
-from tenants.models import Role, role_at_least
+from tenants.models import Role, Tenant, role_at_least
 
 
 def auth_context(request: Any) -> AuthContext | None:
@@ -65,6 +65,30 @@ class ReadOrRole(IsTenantMember):
                 f"This action needs the {minimum} role or higher.",
                 code="insufficient_role",
                 status_code=403,
+            )
+        return True
+
+
+class TenantActive(BasePermission):
+    """Refuses every call of a suspended tenant with 402 `tenant_suspended`.
+
+    Product endpoints list it after their role permission. Tenant, team and
+    billing endpoints leave it out on purpose: a suspended tenant must still be
+    able to log in, see why it is suspended, and pay.
+    """
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        context = auth_context(request)
+        if context is None:
+            return False
+        tenant = context.tenant
+        if tenant.status != Tenant.Status.ACTIVE:
+            reason = tenant.suspended_reason or "Contact support or settle the open invoice."
+            raise ApiError(
+                f"This account is suspended: {reason}",
+                code="tenant_suspended",
+                status_code=402,
+                extra={"tenant_status": tenant.status},
             )
         return True
 

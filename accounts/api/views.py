@@ -1,0 +1,228 @@
+"""Auth API: login, refresh, logout, verify, health, password reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import revocation, services
+from accounts.api.serializers import (
+    AcceptedSerializer,
+    ApiErrorSerializer,
+    AuthHealthSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RefreshSerializer,
+    SessionSerializer,
+    VerifyResponseSerializer,
+    VerifySerializer,
+    session_body,
+)
+from accounts.authentication import LIVE_TENANT_STATUSES, session_membership
+from accounts.jwt_keys import keyring
+from accounts.models import RefreshToken
+from accounts.tokens import ACCESS, REFRESH, TokenError, decode_token
+from catalytic.api_errors import ApiError
+from catalytic.ratelimits import configured_rate, enforce_ip_and_email
+from tenants.permissions import IsTenantMember, auth_context
+
+ERRORS = {
+    400: OpenApiResponse(ApiErrorSerializer, description="Invalid fields."),
+    401: OpenApiResponse(ApiErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ApiErrorSerializer, description="Not allowed."),
+    404: OpenApiResponse(ApiErrorSerializer, description="Not found (or another tenant's)."),
+    409: OpenApiResponse(ApiErrorSerializer, description="Conflicts with the current state."),
+    410: OpenApiResponse(ApiErrorSerializer, description="No longer usable."),
+    429: OpenApiResponse(ApiErrorSerializer, description="Rate limited; see Retry-After."),
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+def validated(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PublicView(APIView):
+    """No credentials: a stale Authorization header must not block a login."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+
+class LoginView(PublicView):
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: SessionSerializer, **errors(400, 401, 403, 429)},
+        auth=[],
+        summary="Log in with email and password",
+    )
+    def post(self, request: Request) -> Response:
+        # Count the attempt before anything else, so invalid bodies count too.
+        raw_email = request.data.get("email") if isinstance(request.data, dict) else None
+        enforce_ip_and_email(
+            request,
+            "login",
+            raw_email if isinstance(raw_email, str) else None,
+            configured_rate("RATELIMIT_LOGIN"),
+        )
+        data = validated(LoginSerializer, request)
+        session = services.login(
+            email=data["email"],
+            password=data["password"],
+            tenant_ref=data.get("tenant", ""),
+            request=request,
+        )
+        return Response(session_body(session))
+
+
+class RefreshView(PublicView):
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: SessionSerializer, **errors(400, 401)},
+        auth=[],
+        summary="Exchange a refresh token for a new pair (the old one dies)",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(RefreshSerializer, request)
+        session = services.refresh(refresh_token=data["refresh_token"], request=request)
+        return Response(session_body(session))
+
+
+class LogoutView(APIView):
+    permission_classes = [IsTenantMember]
+
+    @extend_schema(
+        request=LogoutSerializer,
+        responses={204: None, **errors(400, 401)},
+        summary="End this session: the access token and its refresh tokens stop working",
+    )
+    def post(self, request: Request) -> Response:
+        context = auth_context(request)
+        assert context is not None
+        if context.method != "jwt":
+            raise ApiError(
+                "Logout ends a login session; revoke an API key instead.",
+                code="not_a_session",
+                status_code=400,
+            )
+        data = validated(LogoutSerializer, request)
+        services.logout(
+            user=request.user,
+            context=context,
+            refresh_token=data.get("refresh_token", ""),
+            request=request,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _still_valid(claims: dict[str, Any]) -> None:
+    """Raise TokenError("revoked") unless the token is still honoured right now."""
+    if claims.get("type") == ACCESS:
+        session_membership(claims)
+        return
+    live = RefreshToken.objects.filter(
+        jti=claims["jti"],
+        rotated_at__isnull=True,
+        revoked_at__isnull=True,
+        membership__is_active=True,
+        membership__user__is_active=True,
+        membership__tenant__status__in=LIVE_TENANT_STATUSES,
+    )
+    if not live.exists():
+        raise TokenError("revoked", "This token has been revoked.")
+
+
+class VerifyView(PublicView):
+    @extend_schema(
+        request=VerifySerializer,
+        responses={200: VerifyResponseSerializer, 401: VerifyResponseSerializer, **errors(400)},
+        auth=[],
+        summary="Check a token: signature, expiry and revocation",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(VerifySerializer, request)
+        try:
+            claims = decode_token(data["token"], expected_type=None)
+            if claims.get("type") not in (ACCESS, REFRESH):
+                raise TokenError("wrong_type", "Not an access or refresh token.")
+            _still_valid(claims)
+        except TokenError as exc:
+            return Response(
+                {"valid": False, "reason": exc.reason, "message": exc.message},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
+        return Response({"valid": True, "claims": claims})
+
+
+class AuthHealthView(PublicView):
+    @extend_schema(
+        responses={200: AuthHealthSerializer, 503: AuthHealthSerializer},
+        auth=[],
+        summary="Signing key and revocation backend status",
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            key_id: str | None = keyring().signing_kid
+        except Exception:  # noqa: BLE001 - an unreadable key is exactly what this reports
+            key_id = None
+        denylist = revocation.backend_status()
+        healthy = key_id is not None and denylist["connected"]
+        body = {
+            "status": "healthy" if healthy else "degraded",
+            "algorithm": settings.JWT_ALGORITHM,
+            "key_id": key_id,
+            "denylist": denylist,
+        }
+        return Response(body, status=200 if healthy else 503)
+
+
+class PasswordResetView(PublicView):
+    @extend_schema(
+        request=PasswordResetSerializer,
+        responses={202: AcceptedSerializer, **errors(400, 429)},
+        auth=[],
+        summary="Email a password reset link (the answer is the same for unknown emails)",
+    )
+    def post(self, request: Request) -> Response:
+        raw_email = request.data.get("email") if isinstance(request.data, dict) else None
+        enforce_ip_and_email(
+            request,
+            "password-reset",
+            raw_email if isinstance(raw_email, str) else None,
+            configured_rate("RATELIMIT_PASSWORD_RESET"),
+        )
+        data = validated(PasswordResetSerializer, request)
+        services.request_password_reset(email=data["email"], request=request)
+        return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicView):
+    @extend_schema(
+        request=PasswordResetConfirmSerializer,
+        responses={204: None, **errors(400, 429)},
+        auth=[],
+        summary="Set a new password from a reset link; every session is ended",
+    )
+    def post(self, request: Request) -> Response:
+        enforce_ip_and_email(
+            request, "password-reset-confirm", None, configured_rate("RATELIMIT_PASSWORD_RESET")
+        )
+        data = validated(PasswordResetConfirmSerializer, request)
+        services.confirm_password_reset(
+            uid=data["uid"], token=data["token"], new_password=data["new_password"], request=request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,222 @@
+"""Forms of the account pages: sign-up, login, password reset, account, API keys.
+
+They check what a form can (required fields, email syntax, the two passwords match, the
+password validators); every rule about accounts and tenants is the services'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from accounts.models import ApiKey, User
+from billing.models import Plan
+from billing.plans import DEFAULT_PLAN_CODE
+from catalytic.api_errors import ApiError
+
+
+class ApiErrorMixin:
+    """Shows a service's ApiError: its per-field details next to the fields, else on top."""
+
+    # Errors without per-field details that still concern one field: code → field.
+    code_fields: dict[str, str] = {}
+
+    def add_api_error(self, error: ApiError, field_map: dict[str, str] | None = None) -> None:
+        field_map = field_map or {}
+        field = self.code_fields.get(error.error_code)
+        if field:
+            self.add_error(field, error.message)  # type: ignore[attr-defined]
+            return
+        placed = False
+        if isinstance(error.details, dict):
+            for name, problems in error.details.items():
+                field = field_map.get(name, name)
+                if field in self.fields and isinstance(problems, list):  # type: ignore[attr-defined]
+                    for problem in problems:
+                        self.add_error(field, str(problem))  # type: ignore[attr-defined]
+                    placed = True
+        if not placed:
+            self.add_error(None, error.message)  # type: ignore[attr-defined]
+
+
+class NewPasswordMixin:
+    """Two password fields that must match (and pass the validators, unless the service
+    the form feeds checks them itself: then its message is shown at the field)."""
+
+    password_user_fields = ("email", "first_name", "last_name")
+    run_validators = False
+
+    def _password_user(self) -> User:
+        data = self.cleaned_data  # type: ignore[attr-defined]
+        return User(**{name: data.get(name) or "" for name in self.password_user_fields})
+
+    def clean_password2(self) -> str:
+        data = self.cleaned_data  # type: ignore[attr-defined]
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2 and password1 != password2:
+            raise forms.ValidationError("The two passwords do not match.")
+        if password2 and self.run_validators:
+            password_validation.validate_password(password2, self._password_user())
+        return password2
+
+
+def _password_field(label: str, autocomplete: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=4096,
+        help_text=help_text,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+    )
+
+
+PASSWORD_HELP = "At least 8 characters; not a common password and not only digits."
+
+
+class SignupForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+    # register_tenant() takes a checked password (the API's RegisterSerializer checks it).
+    run_validators = True
+
+    company_name = forms.CharField(
+        label="Company or team name",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    first_name = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    email = forms.EmailField(
+        label="Work email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = _password_field("Password", "new-password", PASSWORD_HELP)
+    password2 = _password_field("Password again", "new-password")
+    plan = forms.ModelChoiceField(
+        queryset=Plan.objects.none(),
+        to_field_name="code",
+        empty_label=None,
+        widget=forms.RadioSelect,
+        help_text="Paid plans start with a free trial; you choose how to pay later.",
+    )
+
+    field_map = {"email": "email", "company_name": "company_name", "password": "password1"}
+    code_fields = {"email_taken": "email"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plan_field = self.fields["plan"]
+        plan_field.queryset = Plan.objects.filter(is_active=True).order_by("sort_order")
+        plan_field.label_from_instance = _plan_label
+        if not self.is_bound and "plan" not in self.initial:
+            self.initial["plan"] = DEFAULT_PLAN_CODE
+
+
+def _plan_label(plan: Plan) -> str:
+    if not plan.is_paid:
+        return f"{plan.name}: free forever"
+    trial = f", {plan.trial_days}-day free trial" if plan.trial_days else ""
+    return f"{plan.name}: ${plan.price_monthly:.0f} a month{trial}"
+
+
+class LoginForm(ApiErrorMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = _password_field("Password", "current-password")
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class SetPasswordForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+    password1 = _password_field("New password", "new-password", PASSWORD_HELP)
+    password2 = _password_field("New password again", "new-password")
+
+    field_map = {"new_password": "password2"}
+
+
+class AcceptNewUserForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+    """Accepting an invitation as someone new: a name and a password."""
+
+    first_name = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    password1 = _password_field("Choose a password", "new-password", PASSWORD_HELP)
+    password2 = _password_field("Password again", "new-password")
+
+    field_map = {"password": "password2"}
+
+    def __init__(self, email: str, *args: Any, **kwargs: Any) -> None:
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def password(self) -> str:
+        return self.cleaned_data["password2"]
+
+
+class AcceptExistingUserForm(ApiErrorMixin, forms.Form):
+    """Accepting an invitation with an account that already exists: prove it."""
+
+    password1 = _password_field("Your current password", "current-password")
+
+    field_map = {"password": "password1"}
+    code_fields = {"invalid_credentials": "password1"}
+
+    def __init__(self, email: str, *args: Any, **kwargs: Any) -> None:
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def password(self) -> str:
+        return self.cleaned_data["password1"]
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+
+
+class ChangePasswordForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+    prefix = "pw"
+    current_password = _password_field("Current password", "current-password")
+    password1 = _password_field("New password", "new-password", PASSWORD_HELP)
+    password2 = _password_field("New password again", "new-password")
+
+
+class ChangeEmailForm(ApiErrorMixin, forms.Form):
+    prefix = "em"
+    email = forms.EmailField(
+        label="New email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = _password_field("Current password", "current-password")
+
+
+class ApiKeyForm(ApiErrorMixin, forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “nightly import”.")
+    scope = forms.ChoiceField(
+        choices=ApiKey.Scope.choices,
+        initial=ApiKey.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read-only keys can list and look; read-and-write keys act like a member.",
+    )
+    expires_at = forms.DateField(
+        label="Expires on",
+        required=False,
+        help_text="Optional. The key stops working at the start of this day (UTC).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

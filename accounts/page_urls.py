@@ -1,0 +1,34 @@
+"""Account pages (sessions + CSRF). The JSON API is accounts/api/urls.py.
+
+Mounted at "" by catalytic/urls.py. The reset link format is fixed: emails carry
+`/password-reset/<uidb64>/<token>/` (accounts.services.password_reset_url).
+
+accounts/urls.py (the JWKS document) uses the same "accounts" namespace, and Django
+reverses a namespace through the first include that declares it; so this module also
+carries accounts/urls.py's patterns, and catalytic/urls.py includes it before (or
+instead of) accounts.urls. Then `accounts:login` and `accounts:jwks` both reverse.
+"""
+
+from django.urls import path
+
+from accounts import urls as accounts_urls
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.login_view, name="login"),
+    path("login/workspace/", views.choose_tenant, name="choose_tenant"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path(
+        "password-reset/<str:uidb64>/<str:token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("account/", views.account, name="account"),
+    path("api-keys/", views.api_key_list, name="api_keys"),
+    path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    *accounts_urls.urlpatterns,
+]

@@ -1,0 +1,160 @@
+"""Passwords and login emails: change them, or reset a forgotten password by email.
+
+Every password change ends all existing sessions of the user (accounts.sessions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from accounts.authentication import LIVE_TENANT_STATUSES
+from accounts.models import User
+from accounts.sessions import revoke_user_sessions
+from catalytic.api_errors import ApiError
+from catalytic.ratelimits import normalise_email
+from notifications import emails
+from tenants import audit
+from tenants.models import Membership
+
+# --- Changing the password or email ------------------------------------------
+
+
+def _wrong_password(field: str) -> ApiError:
+    return ApiError(
+        "The current password is incorrect.",
+        code="invalid_credentials",
+        status_code=400,
+        details={field: ["The current password is incorrect."]},
+    )
+
+
+def change_password(
+    *, user: User, current_password: str, new_password: str, request: Any = None
+) -> None:
+    """Change a password knowing the current one; every existing token of the user ends.
+
+    Django sessions end too (their hash covers the password); a page keeps its own
+    session with update_session_auth_hash.
+    """
+    if not user.check_password(current_password):
+        raise _wrong_password("current_password")
+    try:
+        password_validation.validate_password(new_password, user)
+    except DjangoValidationError as exc:
+        raise ApiError(
+            "The new password is not acceptable.",
+            code="validation_error",
+            details={"new_password": list(exc.messages)},
+        )
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_user_sessions(user=user)
+        for tenant_id in _user_tenant_ids(user):
+            audit.record("password.changed", tenant=tenant_id, actor=user, request=request)
+
+
+def change_email(*, user: User, password: str, new_email: str, request: Any = None) -> User:
+    """Change the login email, proving the password; 409 `email_taken` if someone has it."""
+    if not user.check_password(password):
+        raise _wrong_password("password")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        return user
+    taken = ApiError(
+        "Another account already uses this email.",
+        code="email_taken",
+        status_code=409,
+        details={"new_email": ["Another account already uses this email."]},
+    )
+    if User.objects.filter(email=new_email).exists():
+        raise taken
+    old_email = user.email
+    try:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(email=new_email)
+            for tenant_id in _user_tenant_ids(user):
+                audit.record(
+                    "account.email_changed",
+                    tenant=tenant_id,
+                    actor=user,
+                    request=request,
+                    target=f"user:{new_email}",
+                    previous_email=old_email,
+                )
+    except IntegrityError:
+        raise taken
+    user.email = new_email
+    return user
+
+
+# --- Password reset -----------------------------------------------------------
+
+
+def password_reset_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return f"{settings.SITE_URL}/password-reset/{uid}/{token}/"
+
+
+def _user_tenant_ids(user: User) -> list[Any]:
+    return list(
+        Membership.objects.filter(user=user, tenant__status__in=LIVE_TENANT_STATUSES).values_list(
+            "tenant_id", flat=True
+        )
+    ) or [None]
+
+
+def request_password_reset(*, email: str, request: Any = None) -> None:
+    """Email a reset link when the account exists; the caller answers the same either way."""
+    user = User.objects.filter(email=normalise_email(email), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    with transaction.atomic():
+        emails.send_password_reset(user=user, reset_url=password_reset_url(user))
+        for tenant_id in _user_tenant_ids(user):
+            audit.record("password.reset_requested", tenant=tenant_id, actor=user, request=request)
+
+
+def user_for_reset(uid: str, token: str) -> User:
+    """The user a reset link is for, or ApiError 400 `invalid_reset_token`."""
+    try:
+        user = User.objects.filter(pk=force_str(urlsafe_base64_decode(uid))).first()
+    except (ValueError, TypeError, OverflowError, DjangoValidationError):
+        user = None
+    if user is None or not user.is_active or not default_token_generator.check_token(user, token):
+        raise ApiError(
+            "This password reset link is invalid or has expired; request a new one.",
+            code="invalid_reset_token",
+            status_code=400,
+        )
+    return user
+
+
+def confirm_password_reset(*, uid: str, token: str, new_password: str, request: Any = None) -> User:
+    """Set the new password and end every existing session of the user."""
+    user = user_for_reset(uid, token)
+    try:
+        password_validation.validate_password(new_password, user)
+    except DjangoValidationError as exc:
+        raise ApiError(
+            "The new password is not acceptable.",
+            code="validation_error",
+            status_code=400,
+            details={"new_password": list(exc.messages)},
+        )
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_user_sessions(user=user)
+        for tenant_id in _user_tenant_ids(user):
+            audit.record("password.reset", tenant=tenant_id, actor=user, request=request)
+    return user

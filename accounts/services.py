@@ -1,0 +1,142 @@
+"""Account services: log in, plus the one import point for sessions and passwords.
+
+Pages and the API call `accounts.services.<name>`; the work lives in
+accounts.sessions (tokens) and accounts.passwords (password and email changes).
+Errors are ApiErrors with stable codes, so the API returns them as they are and
+a page can show their `message`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import User
+from accounts.passwords import (
+    change_email,
+    change_password,
+    confirm_password_reset,
+    password_reset_url,
+    request_password_reset,
+    user_for_reset,
+)
+from accounts.sessions import (
+    LIVE_TENANT_STATUSES,
+    Session,
+    TokenPair,
+    issue_token_pair,
+    logout,
+    refresh,
+    revoke_membership_sessions,
+    revoke_user_sessions,
+    start_session,
+)
+from catalytic.api_errors import ApiError
+from catalytic.ratelimits import normalise_email
+from tenants import audit
+from tenants.models import Membership
+
+__all__ = [
+    "Session",
+    "TokenPair",
+    "change_email",
+    "change_password",
+    "check_credentials",
+    "choose_membership",
+    "confirm_password_reset",
+    "issue_token_pair",
+    "login",
+    "logout",
+    "password_reset_url",
+    "refresh",
+    "request_password_reset",
+    "revoke_membership_sessions",
+    "revoke_user_sessions",
+    "start_session",
+    "user_for_reset",
+]
+
+
+# --- Login ------------------------------------------------------------------
+
+
+def _login_failed(
+    request: Any, email: str, reason: str, user: User | None = None, tenant: Any = None
+) -> None:
+    audit.record(
+        "login.failed", tenant=tenant, actor=user, request=request, email=email, reason=reason
+    )
+
+
+def check_credentials(*, email: str, password: str, request: Any = None) -> User:
+    """The user with this email and password; one generic 401 for any mismatch."""
+    email = normalise_email(email)
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        # SECURITY: hash anyway, so an unknown email answers as slowly as a wrong password.
+        User().set_password(password)
+    if user is None or not user.check_password(password):
+        _login_failed(request, email, "invalid_credentials", user)
+        raise ApiError(
+            "The email or password is incorrect.", code="invalid_credentials", status_code=401
+        )
+    if not user.is_active:
+        _login_failed(request, email, "account_disabled", user)
+        raise ApiError("This account is disabled.", code="account_disabled", status_code=401)
+    return user
+
+
+def _tenant_choices(memberships: list[Membership]) -> list[dict[str, str]]:
+    return [
+        {"id": str(m.tenant_id), "slug": m.tenant.slug, "name": m.tenant.name} for m in memberships
+    ]
+
+
+def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) -> Membership:
+    """The membership to log in through: the named tenant (slug or id), or the only one."""
+    memberships = list(
+        Membership.objects.select_related("tenant", "user")
+        .filter(user=user, tenant__status__in=LIVE_TENANT_STATUSES)
+        .order_by("tenant__name")
+    )
+    active = [m for m in memberships if m.is_active]
+    tenant_ref = (tenant_ref or "").strip()
+    if tenant_ref:
+        chosen = next(
+            (m for m in memberships if tenant_ref in (m.tenant.slug, str(m.tenant_id))), None
+        )
+        if chosen is None:
+            _login_failed(request, user.email, "unknown_tenant", user)
+            raise ApiError(
+                "You are not a member of that tenant.",
+                code="unknown_tenant",
+                status_code=400,
+                details={"choices": _tenant_choices(active)},
+            )
+    elif len(active) == 1:
+        chosen = active[0]
+    elif len(active) > 1:
+        raise ApiError(
+            "You belong to several tenants: name one in `tenant` (slug or id).",
+            code="tenant_required",
+            status_code=400,
+            details={"choices": _tenant_choices(active)},
+        )
+    elif memberships:
+        chosen = memberships[0]
+    else:
+        _login_failed(request, user.email, "no_membership", user)
+        raise ApiError("This account belongs to no tenant.", code="no_membership", status_code=403)
+    if not chosen.is_active:
+        _login_failed(request, user.email, "membership_suspended", user, chosen.tenant)
+        raise ApiError(
+            "Your membership of this tenant is suspended; ask an owner or admin.",
+            code="membership_suspended",
+            status_code=403,
+        )
+    return chosen
+
+
+def login(*, email: str, password: str, tenant_ref: str = "", request: Any = None) -> Session:
+    user = check_credentials(email=email, password=password, request=request)
+    membership = choose_membership(user=user, tenant_ref=tenant_ref, request=request)
+    return start_session(membership=membership, request=request, action="login.succeeded")

@@ -1,0 +1,404 @@
+"""Account pages: sign-up, login (with the workspace chooser), logout, password reset,
+the account settings and API keys.
+
+Sessions are Django's (cookie + CSRF); each page calls the same service as the API
+(`tenants.services.register_tenant`, `accounts.services.check_credentials`, ...), so the
+rules (unique email, suspended memberships, reset tokens, key hashing) exist once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from accounts import api_keys, services
+from accounts.forms import (
+    ApiKeyForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
+    LoginForm,
+    PasswordResetRequestForm,
+    SetPasswordForm,
+    SignupForm,
+)
+from accounts.models import ApiKey
+from catalytic.api_errors import ApiError
+from catalytic.ratelimits import enforce_ip_and_email
+from tenants import audit
+from tenants.models import Role
+from tenants.page_auth import (
+    SESSION_TENANT_KEY,
+    active_memberships,
+    current_membership,
+    role_required,
+    safe_next,
+    set_current_tenant,
+    tenant_required,
+)
+from tenants.services import register_tenant
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def rate_limit_error(request: HttpRequest, group: str, email: str | None, rate: str) -> str | None:
+    """The shared rate limits of the API, for a page: a message instead of a 429 body."""
+    try:
+        enforce_ip_and_email(request, group, email, rate)
+    except ApiError as exc:
+        retry = (exc.details or {}).get("retry_after")
+        return f"Too many attempts; try again in {retry} seconds." if retry else exc.message
+    return None
+
+
+def page_status(error: ApiError) -> int:
+    """The API's status for a refused form, except 401: a page has no auth challenge."""
+    return 400 if error.status_code == 401 else error.status_code
+
+
+def start_page_session(request: HttpRequest, membership: Any) -> None:
+    """Log the user in with a Django session, in the tenant of `membership`."""
+    # django.contrib.auth.login rotates the session key (no fixation) and the CSRF token.
+    auth_login(request, membership.user, backend=BACKEND)
+    set_current_tenant(request, membership)
+    audit.record(
+        "login.succeeded",
+        tenant=membership.tenant,
+        actor=membership.user,
+        request=request,
+        method="session",
+    )
+
+
+# --- Sign-up, login, logout -------------------------------------------------------------
+
+
+@sensitive_post_parameters("password1", "password2")
+@never_cache
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SignupForm(request.POST)
+        status = 400
+        limited = rate_limit_error(
+            request, "register", request.POST.get("email"), settings.RATELIMIT_REGISTER
+        )
+        if limited:
+            form.is_valid()
+            form.add_error(None, limited)
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                membership = register_tenant(
+                    company_name=data["company_name"],
+                    email=data["email"],
+                    password=data["password2"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    plan_code=data["plan"].code,
+                    request=request,
+                )
+            except ApiError as exc:
+                form.add_api_error(exc, form.field_map)
+                status = exc.status_code
+            else:
+                start_page_session(request, membership)
+                messages.success(request, f"Welcome to Catalytic, {membership.tenant.name}!")
+                return redirect("tenants:dashboard")
+        return render(request, "accounts/signup.html", {"form": form}, status=status)
+    initial = {}
+    if request.GET.get("plan"):
+        initial["plan"] = request.GET["plan"]
+    return render(request, "accounts/signup.html", {"form": SignupForm(initial=initial)})
+
+
+@sensitive_post_parameters("password")
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
+    status = 200
+    if request.method == "POST":
+        form = LoginForm(request.POST)
+        # Counted before validation, like the API: malformed attempts count too.
+        limited = rate_limit_error(
+            request, "login", request.POST.get("email"), settings.RATELIMIT_LOGIN
+        )
+        if limited:
+            form.is_valid()
+            form.add_error(None, limited)
+            status = 429
+        elif form.is_valid():
+            email, password = form.cleaned_data["email"], form.cleaned_data["password"]
+            try:
+                user = services.check_credentials(email=email, password=password, request=request)
+                membership = services.choose_membership(user=user, request=request)
+            except ApiError as exc:
+                if exc.error_code != "tenant_required":
+                    form.add_error(None, exc.message)
+                    # 400, not the API's 401: a form page has no WWW-Authenticate challenge.
+                    return render(
+                        request, "accounts/login.html", {"form": form, "next": next_url}, status=400
+                    )
+                # Several workspaces: log in, then ask which one.
+                auth_login(request, user, backend=BACKEND)
+                request.session.pop(SESSION_TENANT_KEY, None)
+                return redirect(_chooser_url(next_url))
+            start_page_session(request, membership)
+            return redirect(next_url)
+        else:
+            status = 400
+    else:
+        form = LoginForm(initial={"email": request.GET.get("email", "")})
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+def _chooser_url(next_url: str) -> str:
+    return f"{reverse('accounts:choose_tenant')}?{urlencode({'next': next_url})}"
+
+
+@login_required
+@never_cache
+def choose_tenant(request: HttpRequest) -> HttpResponse:
+    """The workspace chooser after login, and the header's workspace switcher."""
+    next_url = safe_next(request, settings.LOGIN_REDIRECT_URL)
+    error = ""
+    if request.method == "POST":
+        try:
+            membership = services.choose_membership(
+                user=request.user, tenant_ref=request.POST.get("tenant", ""), request=request
+            )
+        except ApiError as exc:
+            error = exc.message
+        else:
+            switching = SESSION_TENANT_KEY in request.session
+            set_current_tenant(request, membership)
+            if switching:
+                messages.info(request, f"Switched to {membership.tenant.name}.")
+            else:
+                audit.record(
+                    "login.succeeded",
+                    tenant=membership.tenant,
+                    actor=request.user,
+                    request=request,
+                    method="session",
+                )
+            return redirect(next_url)
+    memberships = list(active_memberships(request.user))
+    if not memberships:
+        auth_logout(request)
+        messages.error(request, "Your account belongs to no workspace any more.")
+        return redirect("accounts:login")
+    current_membership(request)
+    return render(
+        request,
+        "accounts/choose_tenant.html",
+        {"memberships": memberships, "next": next_url, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        if request.user.is_authenticated:
+            current_membership(request)
+        return render(request, "accounts/logout.html")
+    if request.user.is_authenticated:
+        tenant_id = request.session.get(SESSION_TENANT_KEY)
+        audit.record("logout", tenant=tenant_id, actor=request.user, request=request)
+        auth_logout(request)
+        messages.info(request, "You have been logged out.")
+    return redirect("accounts:login")
+
+
+# --- Password reset -----------------------------------------------------------------------
+
+
+@never_cache
+def password_reset(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = PasswordResetRequestForm(request.POST)
+        limited = rate_limit_error(
+            request, "password-reset", request.POST.get("email"), settings.RATELIMIT_PASSWORD_RESET
+        )
+        if limited:
+            form.is_valid()
+            form.add_error("email", limited)
+            return render(request, "accounts/password_reset.html", {"form": form}, status=429)
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            services.request_password_reset(email=email, request=request)
+            # SECURITY: the same answer whether or not the account exists.
+            return render(request, "accounts/password_reset_sent.html", {"email": email})
+        return render(request, "accounts/password_reset.html", {"form": form}, status=400)
+    else:
+        form = PasswordResetRequestForm()
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@sensitive_post_parameters("password1", "password2")
+@never_cache
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    try:
+        user = services.user_for_reset(uidb64, token)
+    except ApiError as exc:
+        return render(
+            request, "accounts/password_reset_invalid.html", {"message": exc.message}, status=400
+        )
+    status = 200
+    if request.method == "POST":
+        form = SetPasswordForm(request.POST)
+        status = 400
+        limited = rate_limit_error(
+            request, "password-reset-confirm", None, settings.RATELIMIT_PASSWORD_RESET
+        )
+        if limited:
+            form.is_valid()
+            form.add_error(None, limited)
+            status = 429
+        elif form.is_valid():
+            try:
+                services.confirm_password_reset(
+                    uid=uidb64,
+                    token=token,
+                    new_password=form.cleaned_data["password2"],
+                    request=request,
+                )
+            except ApiError as exc:
+                form.add_api_error(exc, form.field_map)
+            else:
+                messages.success(request, "Your password has been changed. Log in with it now.")
+                return redirect(f"{reverse('accounts:login')}?{urlencode({'email': user.email})}")
+    else:
+        form = SetPasswordForm()
+    return render(
+        request,
+        "accounts/password_reset_confirm.html",
+        {"form": form, "user": user},
+        status=status,
+    )
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+
+def _key_expiry(day: Any) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+@role_required(Role.ADMIN)
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    new_key = None
+    status = 200
+    if request.method == "POST":
+        form = ApiKeyForm(request.POST)
+        if form.is_valid():
+            try:
+                created = api_keys.create_api_key(
+                    tenant=request.tenant,
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    scope=form.cleaned_data["scope"],
+                    expires_at=_key_expiry(form.cleaned_data["expires_at"]),
+                    request=request,
+                )
+            except ApiError as exc:
+                form.add_api_error(exc)
+            else:
+                # Shown in this response only: the key is not stored anywhere readable.
+                new_key = created
+                form = ApiKeyForm()
+                status = 201
+    else:
+        form = ApiKeyForm()
+    keys = ApiKey.objects.for_tenant(request.tenant).select_related("created_by")
+    response = render(
+        request,
+        "accounts/api_keys.html",
+        {"form": form, "keys": keys, "new_key": new_key},
+        status=status,
+    )
+    if new_key is not None:
+        # SECURITY: never cache the page that shows a secret.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def api_key_revoke(request: HttpRequest, key_id: Any) -> HttpResponse:
+    key = get_object_or_404(ApiKey.objects.for_tenant(request.tenant), pk=key_id)
+    api_keys.revoke_api_key(tenant=request.tenant, actor=request.user, api_key=key, request=request)
+    messages.success(request, f"API key “{key.name}” revoked; programs using it are refused now.")
+    return redirect("accounts:api_keys")
+
+
+# --- Account ------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("pw-current_password", "pw-password1", "pw-password2", "em-password")
+@tenant_required
+def account(request: HttpRequest) -> HttpResponse:
+    """Change password or email. Both need the current password (a stolen session is not enough)."""
+    user = request.user
+    password_form = ChangePasswordForm()
+    email_form = ChangeEmailForm()
+    status = 200
+    if request.method == "POST" and request.POST.get("form") == "password":
+        password_form = ChangePasswordForm(request.POST)
+        if password_form.is_valid():
+            try:
+                services.change_password(
+                    user=user,
+                    current_password=password_form.cleaned_data["current_password"],
+                    new_password=password_form.cleaned_data["password2"],
+                    request=request,
+                )
+            except ApiError as exc:
+                password_form.add_api_error(
+                    exc, {"new_password": "password2", "current_password": "current_password"}
+                )
+                status = page_status(exc)
+            else:
+                # Keep this session; every other session and token of the user has ended.
+                update_session_auth_hash(request, user)
+                messages.success(request, "Your password has been changed.")
+                return redirect("accounts:account")
+        else:
+            status = 400
+    elif request.method == "POST" and request.POST.get("form") == "email":
+        email_form = ChangeEmailForm(request.POST)
+        if email_form.is_valid():
+            try:
+                services.change_email(
+                    user=user,
+                    password=email_form.cleaned_data["password"],
+                    new_email=email_form.cleaned_data["email"],
+                    request=request,
+                )
+            except ApiError as exc:
+                email_form.add_api_error(exc, {"new_email": "email"})
+                status = page_status(exc)
+            else:
+                messages.success(request, "Your email address has been changed.")
+                return redirect("accounts:account")
+        else:
+            status = 400
+    return render(
+        request,
+        "accounts/account.html",
+        {"password_form": password_form, "email_form": email_form},
+        status=status,
+    )

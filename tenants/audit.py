@@ -1,0 +1,65 @@
+"""The audit trail: `record("member.removed", tenant=..., actor=..., request=...)`.
+
+Every app records security-relevant events through this one function, so each
+event carries the same who / which tenant / from where / when. Call it inside
+the transaction of the write it describes: the event and the change commit or
+roll back together.
+
+Actions used so far (dotted, past tense):
+  tenant.registered, tenant.updated, tenant.suspended, tenant.reactivated,
+  login.succeeded, login.failed, logout, token.reuse_detected,
+  password.changed, account.email_changed,
+  password.reset_requested, password.reset,
+  member.added, member.updated, member.removed,
+  invitation.sent, invitation.accepted, invitation.revoked,
+  api_key.created, api_key.revoked
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from catalytic.client_ip import client_ip
+from tenants.models import AuditEvent
+
+USER_AGENT_MAX = 255
+
+
+def _actor_id(actor: Any) -> Any:
+    # AnonymousUser and API-key callers without a creator have no row to point at.
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return actor.pk
+
+
+def record(
+    action: str,
+    *,
+    tenant: Any,
+    actor: Any,
+    request: Any = None,
+    target: str = "",
+    **metadata: Any,
+) -> AuditEvent:
+    """Store one AuditEvent; `tenant` and `actor` may be None, `metadata` JSON-able values."""
+    ip_address = None
+    if request is not None:
+        ip_address = client_ip(request) or None
+        user_agent = request.META.get("HTTP_USER_AGENT", "")
+        if user_agent:
+            metadata.setdefault("user_agent", user_agent[:USER_AGENT_MAX])
+        auth = getattr(request, "auth", None)
+        if getattr(auth, "api_key_id", None):
+            metadata.setdefault("api_key_id", auth.api_key_id)
+    return AuditEvent.objects.create(
+        tenant_id=getattr(tenant, "pk", tenant),
+        actor_id=_actor_id(actor),
+        action=action,
+        target=str(target)[:255],
+        ip_address=ip_address,
+        # UUIDs, datetimes and decimals become strings, as they would in any JSON API.
+        metadata=json.loads(json.dumps(metadata, cls=DjangoJSONEncoder)),
+    )

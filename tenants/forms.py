@@ -1,0 +1,44 @@
+"""Forms of the team pages. Who may grant which role is the services' rule; the role
+choices offered here only hide what the service would refuse anyway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.forms import ApiErrorMixin
+from tenants.models import Role
+
+
+def role_choices(actor_role: str) -> list[tuple[str, str]]:
+    """Owner is offered to owners only (tenants.services refuses it from anyone else)."""
+    return [
+        (value, label)
+        for value, label in Role.choices
+        if value != Role.OWNER or actor_role == Role.OWNER
+    ]
+
+
+class InviteForm(ApiErrorMixin, forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text="New people get an email with a link; people who already have an account "
+        "join at once.",
+    )
+    role = forms.ChoiceField(initial=Role.MEMBER)
+
+    code_fields = {"already_member": "email", "owner_required": "role"}
+
+    def __init__(self, actor_role: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices(actor_role)
+        self.fields["role"].help_text = (
+            "Viewers read; members also create and compute; admins also manage the team, "
+            "API keys and billing."
+        )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

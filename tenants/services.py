@@ -1,0 +1,294 @@
+"""Writes on tenants: sign-up, settings, suspension, team membership.
+
+Every function takes keyword-only `tenant=` / `actor=`, runs in a transaction
+and leaves an audit record. Membership changes lock the tenant row first, so two
+concurrent demotions cannot both pass the last-owner check. Invitations live in
+tenants.invitations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from accounts.models import User
+from accounts.services import revoke_membership_sessions
+from billing.signup import start_subscription
+from catalytic.api_errors import ApiError
+from catalytic.ratelimits import normalise_email
+from notifications import emails
+from tenants import audit
+from tenants.models import Membership, Role, Tenant
+
+SLUG_MAX = 50
+EDITABLE_FIELDS = ("name", "domain", "billing_email")
+
+
+# --- Sign-up ------------------------------------------------------------------
+
+
+def email_taken() -> ApiError:
+    return ApiError(
+        "An account with this email already exists; log in instead.",
+        code="email_taken",
+        status_code=409,
+        details={"email": ["An account with this email already exists."]},
+    )
+
+
+def _create_tenant(*, name: str, **fields: Any) -> Tenant:
+    """A tenant with a unique slug from its name: acme, acme-2, acme-3...
+
+    Race-safe: a slug taken between the look-up and the insert is an
+    IntegrityError inside a savepoint, and the next candidate is tried.
+    """
+    base = slugify(name)[:SLUG_MAX].strip("-") or "tenant"
+    taken = set(Tenant.objects.filter(slug__startswith=base).values_list("slug", flat=True)[:1000])
+    number = 1
+    while True:
+        candidate = base if number == 1 else f"{base}-{number}"
+        number += 1
+        if candidate in taken:
+            continue
+        try:
+            with transaction.atomic():
+                return Tenant.objects.create(name=name, slug=candidate, **fields)
+        except IntegrityError:
+            taken.add(candidate)
+
+
+def register_tenant(
+    *,
+    company_name: str,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    domain: str = "",
+    plan_code: str = "free",
+    request: Any = None,
+) -> Membership:
+    """Tenant + owner + subscription + welcome email, all or nothing."""
+    email = normalise_email(email)
+    if User.objects.filter(email=email).exists():
+        raise email_taken()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=password, first_name=first_name, last_name=last_name
+                )
+        except IntegrityError:
+            raise email_taken()
+        tenant = _create_tenant(name=company_name, billing_email=email, domain=domain)
+        membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+        start_subscription(tenant=tenant, plan_code=plan_code)
+        emails.send_welcome(user=user, tenant=tenant)
+        audit.record(
+            "tenant.registered",
+            tenant=tenant,
+            actor=user,
+            request=request,
+            target=f"tenant:{tenant.slug}",
+            plan=plan_code,
+        )
+    return membership
+
+
+# --- Tenant settings and status ---------------------------------------------------
+
+
+def update_tenant(
+    *, tenant: Tenant, actor: Any, changes: dict[str, Any], request: Any = None
+) -> Tenant:
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        changed = {
+            name: {"from": getattr(tenant, name), "to": value}
+            for name, value in changes.items()
+            if name in EDITABLE_FIELDS and getattr(tenant, name) != value
+        }
+        if changed:
+            for name, change in changed.items():
+                setattr(tenant, name, change["to"])
+            tenant.save(update_fields=[*changed, "updated_at"])
+            audit.record(
+                "tenant.updated", tenant=tenant, actor=actor, request=request, changes=changed
+            )
+    return tenant
+
+
+def suspend_tenant(*, tenant: Tenant, actor: Any, reason: str, request: Any = None) -> Tenant:
+    """Refuse the tenant's product calls (402 `tenant_suspended`); login and billing still work.
+
+    Sends no email: the caller (billing, the admin) sends the one that fits.
+    """
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        previous = tenant.status
+        tenant.status = Tenant.Status.SUSPENDED
+        tenant.suspended_reason = (reason or "")[:500]
+        tenant.save(update_fields=["status", "suspended_reason", "updated_at"])
+        audit.record(
+            "tenant.suspended",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            reason=tenant.suspended_reason,
+            previous_status=previous,
+        )
+    return tenant
+
+
+def reactivate_tenant(*, tenant: Tenant, actor: Any, request: Any = None) -> Tenant:
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        previous = tenant.status
+        tenant.status = Tenant.Status.ACTIVE
+        tenant.suspended_reason = ""
+        tenant.save(update_fields=["status", "suspended_reason", "updated_at"])
+        audit.record(
+            "tenant.reactivated",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            previous_status=previous,
+        )
+    return tenant
+
+
+# --- Team -------------------------------------------------------------------------
+
+
+def owner_required(message: str) -> ApiError:
+    return ApiError(message, code="owner_required", status_code=403)
+
+
+def _lock_tenant(tenant: Tenant) -> None:
+    # The tenant row is the mutex for its memberships (see the module docstring).
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+
+
+def _is_last_owner(membership: Membership) -> bool:
+    if membership.role != Role.OWNER or not membership.is_active:
+        return False
+    return (
+        not Membership.objects.for_tenant(membership.tenant_id)
+        .filter(role=Role.OWNER, is_active=True, user__is_active=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def add_member(
+    *, tenant: Tenant, actor: Any, actor_role: str, user: User, role: str, request: Any = None
+) -> Membership:
+    """Give an existing user a membership (no invitation needed)."""
+    if role == Role.OWNER and actor_role != Role.OWNER:
+        raise owner_required("Only an owner can add an owner.")
+    with transaction.atomic():
+        _lock_tenant(tenant)
+        if Membership.objects.for_tenant(tenant).filter(user=user).exists():
+            raise ApiError(
+                "This person is already a member.", code="already_member", status_code=409
+            )
+        membership = Membership.objects.create(user=user, tenant=tenant, role=role)
+        audit.record(
+            "member.added",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            target=f"user:{user.email}",
+            role=role,
+        )
+    return membership
+
+
+def update_member(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    actor_role: str,
+    membership: Membership,
+    role: str | None = None,
+    is_active: bool | None = None,
+    request: Any = None,
+) -> Membership:
+    """Change a member's role or suspend/restore the membership.
+
+    Only an owner grants owner or changes an owner; the last active owner can
+    never be demoted or suspended (409 `last_owner`).
+    """
+    with transaction.atomic():
+        _lock_tenant(tenant)
+        membership = (
+            Membership.objects.for_tenant(tenant)
+            .select_for_update(of=("self",))
+            .select_related("user", "tenant")
+            .get(pk=membership.pk)
+        )
+        new_role = role if role is not None else membership.role
+        new_active = is_active if is_active is not None else membership.is_active
+        touches_owner = Role.OWNER in (membership.role, new_role)
+        if touches_owner and actor_role != Role.OWNER:
+            raise owner_required("Only an owner can grant, change or suspend an owner.")
+        if (new_role != Role.OWNER or not new_active) and _is_last_owner(membership):
+            raise ApiError(
+                "The last owner cannot be demoted or suspended; make someone else owner first.",
+                code="last_owner",
+                status_code=409,
+            )
+        changes = {}
+        if new_role != membership.role:
+            changes["role"] = {"from": membership.role, "to": new_role}
+        if new_active != membership.is_active:
+            changes["is_active"] = {"from": membership.is_active, "to": new_active}
+        if changes:
+            membership.role, membership.is_active = new_role, new_active
+            membership.save(update_fields=["role", "is_active", "updated_at"])
+            if not new_active:
+                # Restoring the membership later must not revive these sessions.
+                revoke_membership_sessions(membership=membership)
+            audit.record(
+                "member.updated",
+                tenant=tenant,
+                actor=actor,
+                request=request,
+                target=f"user:{membership.user.email}",
+                changes=changes,
+            )
+    return membership
+
+
+def remove_member(
+    *, tenant: Tenant, actor: Any, actor_role: str, membership: Membership, request: Any = None
+) -> None:
+    """Delete the membership; its tokens fail on their next request (and its refresh tokens go)."""
+    with transaction.atomic():
+        _lock_tenant(tenant)
+        membership = (
+            Membership.objects.for_tenant(tenant)
+            .select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=membership.pk)
+        )
+        if membership.role == Role.OWNER and actor_role != Role.OWNER:
+            raise owner_required("Only an owner can remove an owner.")
+        if _is_last_owner(membership):
+            raise ApiError(
+                "The last owner cannot be removed; make someone else owner first.",
+                code="last_owner",
+                status_code=409,
+            )
+        email, role = membership.user.email, membership.role
+        membership.delete()
+        audit.record(
+            "member.removed",
+            tenant=tenant,
+            actor=actor,
+            request=request,
+            target=f"user:{email}",
+            role=role,
+        )
