@@ -82,3 +82,64 @@ def test_the_api_key_admin_never_shows_the_hash(staff_client, cast, client_for):
     assert page.status_code == 200
     assert key_hash.encode() not in page.content
     assert created["key"].encode() not in page.content
+
+
+def test_the_tenant_page_shows_subscription_usage_and_recent_operations(staff_client, cast):
+    from lattices.models import Lattice, LatticeOperation
+
+    lattice = Lattice.objects.create(tenant=cast.tenant, name="Grid A", dimensions=2, size=5)
+    LatticeOperation.objects.create(
+        tenant=cast.tenant,
+        lattice=lattice,
+        kind="path",
+        status="succeeded",
+        duration_ms=1.5,
+        actor=cast.member.user,
+    )
+    response = staff_client.get(reverse("admin:tenants_tenant_change", args=[cast.tenant.pk]))
+    content = response.content.decode()
+    assert "API calls by month" in content
+    assert "Usage this month" in content and "lattices 1 of 5" in content
+    assert "Grid A" in content and "Shortest path" in content
+
+
+def test_the_tenant_list_filters_by_plan_and_finds_tenants_by_member_email(
+    staff_client, cast, plans
+):
+    cast.other_tenant.subscription.plan = plans["starter"]
+    cast.other_tenant.subscription.save()
+    response = staff_client.get(
+        changelist("tenants_tenant"), {"subscription__plan__id__exact": plans["starter"].pk}
+    )
+    assert b"Globex Grids" in response.content
+    assert b"Acme Lattices" not in response.content
+
+    found = staff_client.get(changelist("tenants_tenant"), {"q": "viewer@acme.example"})
+    assert b"Acme Lattices" in found.content
+    assert b"Globex Grids" not in found.content
+
+
+def test_suspending_from_the_admin_emails_the_tenant(staff_client, cast):
+    from notifications.models import OutboxMessage
+
+    data = {
+        "action": "suspend",
+        "_selected_action": [str(cast.tenant.pk)],
+        "apply": "1",
+        "reason": "Chargeback",
+    }
+    staff_client.post(changelist("tenants_tenant"), data)
+    sent = OutboxMessage.objects.filter(tenant=cast.tenant, kind="account_suspended")
+    assert sent.exists()
+    assert "Chargeback" in sent.first().text_body
+
+
+def test_resend_welcome_queues_a_welcome_to_each_owner(staff_client, cast):
+    from notifications.models import OutboxMessage
+
+    staff_client.post(
+        changelist("tenants_tenant"),
+        {"action": "resend_welcome", "_selected_action": [str(cast.tenant.pk)]},
+    )
+    welcomes = OutboxMessage.objects.filter(tenant=cast.tenant, kind="welcome")
+    assert list(welcomes.values_list("to_email", flat=True)) == ["owner@acme.example"]
