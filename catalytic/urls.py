@@ -6,6 +6,10 @@ from drf_spectacular.views import SpectacularAPIView
 
 from catalytic import health, ping
 
+admin.site.site_header = "Catalytic staff"
+admin.site.site_title = "Catalytic staff"
+admin.site.index_title = "Run the business"
+
 urlpatterns = [
     path("health", health.health, name="health"),
     path("ping", ping.ping, name="ping"),
