@@ -18,6 +18,7 @@ from djstripe.models import Customer
 from djstripe.models import Subscription as StripeSubscription
 
 from billing.models import Plan, Subscription, UsageCounter
+from billing.seeding import SYNCED_FIELDS
 from billing.state import sync_tenant_subscription
 
 
@@ -51,15 +52,7 @@ class PlanAdmin(admin.ModelAdmin):
     # sync_stripe_plans; an edit here would be overwritten on the next run.
     readonly_fields = (
         "code",
-        "name",
-        "price_monthly",
-        "price_yearly",
-        "max_lattices",
-        "max_dimensions",
-        "max_lattice_size",
-        "api_calls_per_month",
-        "search_budget",
-        "trial_days",
+        *SYNCED_FIELDS,
         "features",
         "sort_order",
         "stripe_product_id",

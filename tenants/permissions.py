@@ -28,22 +28,24 @@ class IsTenantMember(BasePermission):
         return True
 
 
+def _demand_role(request: Any, minimum: str) -> bool:
+    context = auth_context(request)
+    assert context is not None  # IsTenantMember ran first
+    if not role_at_least(context.role, minimum):
+        raise ApiError(
+            f"This action needs the {minimum} role or higher.",
+            code="insufficient_role",
+            status_code=403,
+        )
+    return True
+
+
 def require_role(minimum: str) -> type[BasePermission]:
     """A permission class admitting `minimum` role and above (owner > admin > member > viewer)."""
 
     class HasRole(IsTenantMember):
         def has_permission(self, request: Any, view: Any) -> bool:
-            if not super().has_permission(request, view):
-                return False
-            context = auth_context(request)
-            assert context is not None
-            if not role_at_least(context.role, minimum):
-                raise ApiError(
-                    f"This action needs the {minimum} role or higher.",
-                    code="insufficient_role",
-                    status_code=403,
-                )
-            return True
+            return super().has_permission(request, view) and _demand_role(request, minimum)
 
     HasRole.__name__ = f"HasRole_{minimum}"
     return HasRole
@@ -57,16 +59,7 @@ class ReadOrRole(IsTenantMember):
             return False
         if request.method in SAFE_METHODS:
             return True
-        minimum = getattr(view, "write_role", Role.MEMBER)
-        context = auth_context(request)
-        assert context is not None
-        if not role_at_least(context.role, minimum):
-            raise ApiError(
-                f"This action needs the {minimum} role or higher.",
-                code="insufficient_role",
-                status_code=403,
-            )
-        return True
+        return _demand_role(request, getattr(view, "write_role", Role.MEMBER))
 
 
 class TenantActive(BasePermission):
