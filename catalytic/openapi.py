@@ -1,0 +1,54 @@
+"""The OpenAPI schema class: every operation documents the errors it can really answer.
+
+Views document their own success and domain errors with @extend_schema. The errors
+that come from the framework around every view (authentication, the per-tenant rate
+limit, JSON parsing, the body size guard, pagination, unknown ids) are added here for
+each operation they apply to, so clients and schemathesis see an accurate schema
+without every view repeating them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+GENERIC_ERRORS = {
+    "400": "Invalid input: `validation_error` (per-field `details`), `invalid_json`, or a "
+    "query value that cannot be used (`invalid_value`).",
+    "401": "Not authenticated: a missing, expired, revoked or invalid token or API key.",
+    "403": "Authenticated, but the role (or a read-only API key) does not allow this.",
+    "404": "No such object in this tenant (another tenant's is the same 404), or no such page.",
+    "413": "`payload_too_large`: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE.",
+    "415": "`unsupported_media_type`: send `Content-Type: application/json`.",
+    "429": "`rate_limited` (per tenant, per API key or per client); see `Retry-After`.",
+}
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _generic_error_codes(self) -> list[str]:
+        codes: list[str] = []
+        auth = self.get_auth()
+        if auth and {} not in auth:
+            codes += ["401", "403", "429"]
+        if self.method in WRITE_METHODS:
+            codes += ["400", "413", "415"]
+        if self._is_list_view() and self.method == "GET":
+            codes.append("400")  # a filter or page value that cannot be used
+        if "{" in self.path or (self._is_list_view() and self._get_paginator() is not None):
+            codes.append("404")
+        return codes
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        from accounts.api.serializers import ApiErrorSerializer
+
+        for code in self._generic_error_codes():
+            if code not in responses:
+                response = self._get_response_for_code(ApiErrorSerializer, code)
+                response["description"] = GENERIC_ERRORS[code]
+                responses[code] = response
+        # gunicorn itself refuses a request line over 4 KB, before Django sees it.
+        responses.setdefault("414", {"description": "The URL is too long (refused by gunicorn)."})
+        return responses

@@ -1,0 +1,43 @@
+"""Build the fault-test database: schema, plans, dj-stripe's account, one Enterprise tenant.
+
+Run as `python -m tests.faults.seed` with DJANGO_SETTINGS_MODULE=tests.faults.syncdb_settings
+and DATABASE_URL pointing at the fault test's own PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import django
+
+
+def main(email: str, password: str, stripe_key: str) -> None:
+    django.setup()
+    from django.core.management import call_command
+    from djstripe.models import Account, APIKey
+
+    from billing.seeding import seed_plans
+    from tenants import services
+    from tests.billing.fake_stripe import ACCOUNT_ID, fixture
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    list(seed_plans())
+    account = Account.objects.create(
+        id=ACCOUNT_ID, livemode=False, stripe_data=fixture("account", id=ACCOUNT_ID)
+    )
+    # dj-stripe would otherwise ask Stripe for /v1/account while processing a webhook.
+    APIKey.objects.create(
+        secret=stripe_key, type="secret", livemode=False, djstripe_owner_account=account
+    )
+    services.register_tenant(
+        company_name="Faulty Towers",
+        email=email,
+        password=password,
+        first_name="Basil",
+        last_name="Fawlty",
+        plan_code="enterprise",
+    )
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
