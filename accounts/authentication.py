@@ -3,8 +3,10 @@
 Both set `request.auth` to a tenants.context.AuthContext, so permissions and
 scoped querysets never care which one was used.
 
-Each request is checked against the current state in one database query: the
-membership joined with its user, tenant and plan. A removed or deactivated
+Each request is checked against the current state: the membership joined with
+its user, tenant and plan, either loaded in one query or taken from this worker's
+cache after the access versions read in the same Redis round trip as the
+denylist proved it current (accounts.principals). A removed or deactivated
 member, a deactivated user, a deleted tenant and a changed role therefore take
 effect on the very next request; the role in the token is never trusted.
 """
@@ -22,7 +24,7 @@ from django.db.models import Exists, Q
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 
-from accounts import revocation
+from accounts import principals, revocation
 from accounts.models import ApiKey, RevokedAccessToken
 from accounts.tokens import TokenError, decode_token
 from catalytic.api_errors import ApiError
@@ -32,6 +34,8 @@ from tenants.models import Membership, Role, Tenant
 # Tenants whose members may still authenticate (a suspended tenant must be able to pay).
 LIVE_TENANT_STATUSES = (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED)
 API_KEY_PREFIX = "cat_"
+# API key id -> when this worker last wrote last_used_at (cached keys keep the old value).
+_TOUCHED: dict[uuid.UUID, Any] = {}
 
 
 def _unauthorized(code: str, message: str) -> ApiError:
@@ -42,20 +46,10 @@ def _revoked() -> TokenError:
     return TokenError("revoked", "This token has been revoked.")
 
 
-def session_membership(claims: dict[str, Any]) -> Membership:
-    """The live membership behind verified access-token claims, or TokenError("revoked").
-
-    One query: membership + user + tenant + subscription plan, with the durable
-    denylist folded in as a subquery whenever the cache cannot answer alone.
-    """
-    jti = str(claims["jti"])
-    verdict = revocation.cached_verdict(jti)
-    if verdict is revocation.Verdict.REVOKED:
-        raise _revoked()
-    try:
-        user_id, tenant_id = uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["tenant_id"]))
-    except ValueError:
-        raise TokenError("malformed", "The token's subject is not valid.")
+def _load_membership(
+    user_id: uuid.UUID, tenant_id: uuid.UUID, jti: str, verdict: revocation.Verdict
+) -> Membership | None:
+    """One query: membership + user + tenant + subscription plan (+ the denylist row)."""
     memberships = Membership.objects.select_related(
         "user", "tenant", "tenant__subscription__plan"
     ).filter(
@@ -69,16 +63,46 @@ def session_membership(claims: dict[str, Any]) -> Membership:
         memberships = memberships.annotate(
             denylisted=Exists(RevokedAccessToken.objects.filter(jti=jti))
         )
-    membership = memberships.first()
-    if verdict is revocation.Verdict.COLD:
-        revocation.warm_cache()
-    if membership is None or getattr(membership, "denylisted", False):
+    return memberships.first()
+
+
+def session_membership(claims: dict[str, Any]) -> Membership:
+    """The live membership behind verified access-token claims, or TokenError("revoked").
+
+    One Redis round trip (denylist + access versions), then either this worker's cached
+    membership, proven current by those versions, or one query: membership + user +
+    tenant + subscription plan, with the durable denylist folded in as a subquery
+    whenever the cache cannot answer alone.
+    """
+    jti = str(claims["jti"])
+    try:
+        user_id, tenant_id = uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["tenant_id"]))
+    except ValueError:
+        raise TokenError("malformed", "The token's subject is not valid.")
+    user_key = revocation.user_version_key(user_id)
+    tenant_key = revocation.tenant_version_key(tenant_id)
+    data_key = revocation.tenant_data_version_key(tenant_id)
+    state = revocation.auth_state(jti, [user_key, tenant_key, data_key])
+    if state.verdict is revocation.Verdict.REVOKED:
         raise _revoked()
+    tag = state.tag(user_key, tenant_key)
+    membership = None
+    if tag is not None:
+        membership = principals.MEMBERSHIPS.get((user_id, tenant_id), tag)
+    if membership is None:
+        membership = _load_membership(user_id, tenant_id, jti, state.verdict)
+        if state.verdict is revocation.Verdict.COLD:
+            revocation.warm_cache()
+        if membership is None or getattr(membership, "denylisted", False):
+            raise _revoked()
+        if tag is not None:
+            principals.MEMBERSHIPS.put((user_id, tenant_id), tag, membership)
     cutoff = membership.user.tokens_revoked_before
     # iat has whole seconds: tokens of the cutoff's own second are caught by the
     # jti denylist written alongside the cutoff (see accounts.services).
     if cutoff is not None and int(claims["iat"]) < int(cutoff.timestamp()):
         raise _revoked()
+    membership.data_tag = state.tag(tenant_key, data_key)
     return membership
 
 
@@ -107,6 +131,7 @@ class JWTAuthentication(BaseAuthentication):
             jti=claims["jti"],
             expires_at=claims["exp"],
             preloaded_tenant=membership.tenant,
+            data_tag=getattr(membership, "data_tag", None),
         )
         return membership.user, context
 
@@ -146,11 +171,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         parts = split_api_key(raw)
         if parts is None:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        api_key = (
-            ApiKey.objects.select_related("tenant", "tenant__subscription__plan", "created_by")
-            .filter(prefix=parts[0])
-            .first()
-        )
+        api_key = self._load(parts[0])
         # SECURITY: constant-time comparison of the hash; an unknown prefix and a
         # wrong secret give the same answer.
         if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw)):
@@ -169,16 +190,69 @@ class ApiKeyAuthentication(BaseAuthentication):
             scope=api_key.scope,
             api_key_id=api_key.id,
             preloaded_tenant=api_key.tenant,
+            data_tag=getattr(api_key, "data_tag", None),
         )
         return api_key.created_by or AnonymousUser(), context
+
+    @staticmethod
+    def _load(prefix: str) -> ApiKey | None:
+        """The key with this prefix: this worker's cached copy when the versions prove it
+        current (read in one Redis round trip), else one query."""
+        owners = principals.API_KEY_OWNERS.get(prefix)
+        state = tag = data_tag = None
+        if owners is not None:
+            tenant_id, creator_id = owners
+            keys = [
+                revocation.api_key_version_key(prefix),
+                revocation.tenant_version_key(tenant_id),
+            ]
+            if creator_id is not None:
+                keys.append(revocation.user_version_key(creator_id))
+            data_key = revocation.tenant_data_version_key(tenant_id)
+            state = revocation.auth_state(None, [*keys, data_key])
+            tag = state.tag(*keys)
+            data_tag = state.tag(keys[1], data_key)
+            if tag is not None:
+                cached = principals.API_KEYS.get(prefix, tag)
+                if cached is not None:
+                    cached.data_tag = data_tag
+                    return cached
+        api_key = (
+            ApiKey.objects.select_related("tenant", "tenant__subscription__plan", "created_by")
+            .filter(prefix=prefix)
+            .first()
+        )
+        if api_key is None:
+            return None
+        _TOUCHED.pop(api_key.pk, None)  # the row's last_used_at is current again
+        if state is not None and state.verdict is revocation.Verdict.COLD:
+            revocation.warm_cache()
+        learned = (api_key.tenant_id, api_key.created_by_id)
+        if owners == learned and tag is not None:
+            # Tagged with versions read *before* this load: a write racing with it
+            # bumps past the tag, so the entry is dropped on its next use.
+            principals.API_KEYS.put(prefix, tag, api_key)
+            api_key.data_tag = data_tag
+        elif len(principals.API_KEY_OWNERS) < principals.API_KEY_OWNERS_MAX:
+            # Learned before the hash check, which is harmless: these facts only name
+            # the versions to read next time; nothing is trusted from them.
+            principals.API_KEY_OWNERS[prefix] = learned
+        return api_key
 
     @staticmethod
     def _touch(api_key: ApiKey) -> None:
         """Record use at most once per API_KEY_TOUCH_INTERVAL, not a write per request."""
         now = timezone.now()
         stale_before = now - settings.API_KEY_TOUCH_INTERVAL
-        if api_key.last_used_at is not None and api_key.last_used_at > stale_before:
+        seen = max(
+            (t for t in (api_key.last_used_at, _TOUCHED.get(api_key.pk)) if t is not None),
+            default=None,
+        )
+        if seen is not None and seen > stale_before:
             return
+        _TOUCHED[api_key.pk] = now
+        if len(_TOUCHED) > principals.API_KEY_OWNERS_MAX:
+            _TOUCHED.clear()
         # The conditional UPDATE lets one of many concurrent workers win the write.
         ApiKey.objects.filter(pk=api_key.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before)

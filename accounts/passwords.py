@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts import revocation
 from accounts.authentication import LIVE_TENANT_STATUSES
 from accounts.models import User
 from accounts.sessions import revoke_user_sessions
@@ -81,6 +82,7 @@ def change_email(*, user: User, password: str, new_email: str, request: Any = No
     try:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(email=new_email)
+            revocation.bump_versions(users=[user.pk])  # update() sends no signal
             for tenant_id in _user_tenant_ids(user):
                 audit.record(
                     "account.email_changed",

@@ -12,9 +12,19 @@ caller asks the database (in the query it makes anyway) and the cache is
 re-warmed. When REDIS_URL is unset the cache is per process and cannot know
 about a logout served by another worker, so the database is always asked.
 
+The same round trip also fetches the *access versions* that let each worker keep
+the principal behind a token (membership, user, tenant, plan; or an API key) in
+memory instead of selecting it on every request (accounts.principals). Every
+write that changes who may do what bumps a version (`bump_versions`, called
+from model signals and from the services that use `QuerySet.update()`), once
+at once and once after commit; a cached principal is used only while the
+versions read in this request's MGET equal those it was loaded under, and the
+warm marker's value (a new one after every Redis flush) is part of that tag.
+
 SECURITY: run this Redis with `maxmemory-policy noeviction`. Under an eviction
 policy Redis may drop a denylist key while keeping the marker, and that one
-token would be accepted again until it expires.
+token would be accepted again until it expires; an evicted version key would
+likewise let a worker keep a stale principal.
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,6 +49,9 @@ KEY_PREFIX = "jwt:deny:"
 WARM_MARKER = "jwt:deny:warm"
 WARMING_LOCK = "jwt:deny:warming"
 WARMING_LOCK_SECONDS = 30
+VERSION_PREFIX = "authver:"
+# Bumped when plan rows change; part of every tag.
+GLOBAL_VERSION = "authver:g"
 
 
 class Verdict(enum.Enum):
@@ -141,3 +156,154 @@ def backend_status() -> dict[str, object]:
     except Exception:  # noqa: BLE001
         connected = False
     return {"backend": "redis", "connected": connected}
+
+
+# --- Access versions (see the module docstring) -----------------------------------------
+
+# Set when a bump could not reach Redis: this process then drops the warm marker at its
+# next chance, so every worker falls back to the database and re-warms under a new tag.
+_missed_bump = False
+
+
+def user_version_key(user_id: Any) -> str:
+    return f"{VERSION_PREFIX}u:{user_id}"
+
+
+def tenant_version_key(tenant_id: Any) -> str:
+    return f"{VERSION_PREFIX}t:{tenant_id}"
+
+
+def api_key_version_key(prefix: str) -> str:
+    return f"{VERSION_PREFIX}k:{prefix}"
+
+
+def tenant_data_version_key(tenant_id: Any) -> str:
+    """Bumped when a tenant's product objects change (lattices/api/cache.py)."""
+    return f"{VERSION_PREFIX}d:{tenant_id}"
+
+
+def bump_versions(
+    *,
+    users: Iterable[Any] = (),
+    tenants: Iterable[Any] = (),
+    api_keys: Iterable[str] = (),
+    tenant_data: Iterable[Any] = (),
+    everything: bool = False,
+) -> None:
+    """Invalidate cached principals of these users, tenants and API-key prefixes.
+
+    Bumped at once (a concurrent request reloads, possibly still seeing the old rows) and
+    again after commit (the reload that follows sees the new rows). Outside a transaction
+    the second bump runs immediately, which is harmless.
+    """
+    if not cache_is_shared():
+        return  # no shared versions: the authentication path always asks the database
+    keys = [user_version_key(u) for u in users if u is not None]
+    keys += [tenant_version_key(t) for t in tenants if t is not None]
+    keys += [api_key_version_key(k) for k in api_keys if k]
+    keys += [tenant_data_version_key(t) for t in tenant_data if t is not None]
+    if everything:
+        keys.append(GLOBAL_VERSION)
+    if not keys:
+        return
+    _incr(keys)
+    transaction.on_commit(lambda: _incr(keys))
+
+
+def _incr(keys: list[str]) -> None:
+    global _missed_bump
+    try:
+        from django_redis import get_redis_connection
+
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        for key in keys:
+            pipe.incr(cache.make_key(key))
+        pipe.execute()
+    except Exception as exc:  # noqa: BLE001 - see _missed_bump
+        _missed_bump = True
+        logger.warning("access version bump failed, caches will be dropped: %s", exc)
+
+
+@dataclass(frozen=True)
+class AuthState:
+    verdict: Verdict
+    # Warm marker + global version: None when the cache cannot vouch for anything.
+    base: tuple[Any, ...] | None = None
+    versions: dict[str, Any] | None = None
+
+    def tag(self, *keys: str) -> tuple[Any, ...] | None:
+        """What a cached object depending on these version keys must have been loaded under."""
+        if self.base is None or self.versions is None:
+            return None
+        return self.base + tuple(self.versions.get(k, 0) for k in keys)
+
+
+def auth_state(jti: str | None, version_keys: list[str]) -> AuthState:
+    """One Redis round trip: denylist verdict for `jti` (if any) and the access versions."""
+    global _missed_bump
+    if not cache_is_shared():
+        return AuthState(Verdict.UNKNOWN)
+    keys = [WARM_MARKER, GLOBAL_VERSION, *version_keys]
+    if jti:
+        keys.append(_key(jti))
+    try:
+        if _missed_bump:
+            cache.delete(WARM_MARKER)
+            _missed_bump = False
+        # The raw client's MGET: values are compared, never decoded (django-redis's
+        # get_many would unpickle each one), and the call is one round trip.
+        from django_redis import get_redis_connection
+
+        values = get_redis_connection("default").mget([cache.make_key(k) for k in keys])
+    except Exception as exc:  # noqa: BLE001 - Redis down: the database answers
+        logger.warning("denylist cache unreachable, asking the database: %s", exc)
+        return AuthState(Verdict.UNKNOWN)
+    found = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
+    if jti and _key(jti) in found:
+        return AuthState(Verdict.REVOKED)
+    if WARM_MARKER not in found:
+        return AuthState(Verdict.COLD)
+    return AuthState(Verdict.CLEAR, (found[WARM_MARKER], found.get(GLOBAL_VERSION, 0)), found)
+
+
+def connect_invalidation_signals() -> None:
+    """Bump versions whenever a row a principal is built from is saved or deleted.
+
+    `QuerySet.update()` sends no signal: services that use it call bump_versions().
+    """
+    from django.db.models.signals import post_delete, post_save
+
+    from accounts.models import ApiKey, User
+    from billing.models import Plan, Subscription
+    from tenants.models import Membership, Tenant
+
+    def on_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+        bump_versions(users=[instance.pk])
+
+    def on_membership(sender: Any, instance: Any, **kwargs: Any) -> None:
+        bump_versions(users=[instance.user_id])
+
+    def on_tenant(sender: Any, instance: Any, **kwargs: Any) -> None:
+        bump_versions(tenants=[instance.pk])
+
+    def on_subscription(sender: Any, instance: Any, **kwargs: Any) -> None:
+        bump_versions(tenants=[instance.tenant_id])
+
+    def on_api_key(sender: Any, instance: Any, **kwargs: Any) -> None:
+        bump_versions(api_keys=[instance.prefix])
+
+    def on_plan(sender: Any, instance: Any, **kwargs: Any) -> None:
+        bump_versions(everything=True)
+
+    receivers = [
+        (User, on_user),
+        (Membership, on_membership),
+        (Tenant, on_tenant),
+        (Subscription, on_subscription),
+        (ApiKey, on_api_key),
+        (Plan, on_plan),
+    ]
+    for model, receiver in receivers:
+        uid = f"authver-{model._meta.label_lower}"
+        post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
+        post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid)

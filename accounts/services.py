@@ -31,6 +31,7 @@ from accounts.sessions import (
     start_session,
 )
 from catalytic.api_errors import ApiError
+from catalytic.metrics import LOGIN_FAILURES
 from catalytic.ratelimits import normalise_email
 from tenants import audit
 from tenants.models import Membership
@@ -62,9 +63,18 @@ __all__ = [
 def _login_failed(
     request: Any, email: str, reason: str, user: User | None = None, tenant: Any = None
 ) -> None:
-    audit.record(
-        "login.failed", tenant=tenant, actor=user, request=request, email=email, reason=reason
-    )
+    LOGIN_FAILURES.labels(reason=reason).inc()
+    tenants = [tenant]
+    if tenant is None and user is not None:
+        # Into the trail of every tenant the account belongs to, so its owners and admins
+        # see attempts on their members' accounts (the seed's "login failure" event).
+        tenants = list(
+            Membership.objects.filter(user=user, is_active=True).values_list("tenant_id", flat=True)
+        ) or [None]
+    for each in tenants:
+        audit.record(
+            "login.failed", tenant=each, actor=user, request=request, email=email, reason=reason
+        )
 
 
 def check_credentials(*, email: str, password: str, request: Any = None) -> User:

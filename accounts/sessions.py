@@ -168,6 +168,7 @@ def revoke_user_sessions(*, user: User) -> int:
     with transaction.atomic():
         # The cutoff also catches access tokens issued without a refresh row.
         User.objects.filter(pk=user.pk).update(tokens_revoked_before=timezone.now())
+        revocation.bump_versions(users=[user.pk])  # update() sends no signal
         return _revoke_rows(RefreshToken.objects.filter(user=user))
 
 

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -80,6 +80,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DataError):
+        # The database refused a value (a NUL byte, a number out of range): the input's
+        # fault, not an outage, so a 400 rather than a 503 that invites retries. Logged
+        # because it means a serializer let something through that it should have caught.
+        logger.warning("database refused a value while serving %s: %s", context.get("request"), exc)
+        return Response(
+            error_body("invalid_value", "A value in the request cannot be stored."), status=400
+        )
     elif isinstance(exc, DatabaseError):
         # The database went away mid-request: the transaction was rolled back, so a
         # clean 503 is honest and the client may retry.

@@ -21,6 +21,7 @@ from django_ratelimit.core import get_usage
 
 from catalytic.api_errors import ApiError
 from catalytic.client_ip import client_ip
+from catalytic.metrics import RATE_LIMIT_HITS
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def enforce(request: Any, group: str, key_value: str, rate: str | None) -> None:
         logger.warning("rate limit %s not enforced, counter unreadable", group)
         return
     retry_after = max(1, int(usage["time_left"]))
+    RATE_LIMIT_HITS.labels(group=group).inc()
     raise ApiError(
         "Too many requests; try again later.",
         code="rate_limited",

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request that queued too long is refused before anything else runs.
+    "catalytic.middleware.LoadSheddingMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catalytic.middleware.BodySizeLimitMiddleware",
@@ -180,12 +182,28 @@ RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5/m")
 RATELIMIT_INVITE = env_str("RATELIMIT_INVITE", "30/h")
 RATELIMIT_INVITE_ACCEPT = env_str("RATELIMIT_INVITE_ACCEPT", "10/m")
 RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/m")
-for _name in ("LOGIN", "REGISTER", "INVITE", "INVITE_ACCEPT", "PASSWORD_RESET"):
-    _rate = globals()[f"RATELIMIT_{_name}"]
+# The authenticated API, per tenant by plan and per API key (catalytic/throttling.py).
+API_RATE_BY_PLAN = {
+    code: env_str(f"API_RATE_{code.upper()}", default)
+    for code, default in (
+        ("free", "120/m"),
+        ("starter", "600/m"),
+        ("professional", "3000/m"),
+        ("enterprise", "12000/m"),
+    )
+}
+API_KEY_RATE = env_str("API_KEY_RATE", "1200/m")
+_rates = {
+    f"RATELIMIT_{name}": globals()[f"RATELIMIT_{name}"]
+    for name in ("LOGIN", "REGISTER", "INVITE", "INVITE_ACCEPT", "PASSWORD_RESET")
+}
+_rates.update({f"API_RATE_{code.upper()}": rate for code, rate in API_RATE_BY_PLAN.items()})
+_rates["API_KEY_RATE"] = API_KEY_RATE
+for _name, _rate in _rates.items():
     _count, _, _period = _rate.partition("/")
     _multiplier, _unit = _period[:-1] or "1", _period[-1:]
     if _rate and not (_count.isdigit() and _multiplier.isdigit() and _unit in ("s", "m", "h", "d")):
-        raise ImproperlyConfigured(f"RATELIMIT_{_name}={_rate!r} is not a rate like 10/m")
+        raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate like 10/m")
 RATELIMIT_USE_CACHE = "default"
 # A cache outage must not lock everyone out: see catalytic/ratelimits.py.
 RATELIMIT_FAIL_OPEN = True
@@ -199,12 +217,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's JSONParser, plus a 400 for hostile nesting (see catalytic/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["catalytic.parsers.SafeJSONParser"],
+    # drf-spectacular's, plus the framework's own errors on every operation.
+    "DEFAULT_SCHEMA_CLASS": "catalytic.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "catalytic.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "catalytic.pagination.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["catalytic.throttling.TenantApiRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Catalytic API",
@@ -220,6 +241,9 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = True
 # Proxies whose X-Forwarded-For is believed; anything else is the socket peer.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+# A request that waited longer than this in the queue (per the trusted proxy's
+# X-Request-Start) is refused with 503 + Retry-After; 0 disables (catalytic/middleware.py).
+QUEUE_TIMEOUT_MS = env_int("QUEUE_TIMEOUT_MS", 1000, minimum=0)
 
 # --- Email ------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Catalytic <no-reply@localhost>")

@@ -29,3 +29,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("lattices.urls")),
 ]
+
+# JSON under /api/, the templates elsewhere (catalytic/error_views.py).
+handler404 = "catalytic.error_views.page_not_found"
+handler500 = "catalytic.error_views.server_error"

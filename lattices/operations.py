@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
+from catalytic.metrics import LATTICE_OPERATION_SECONDS
 from lattices import engine
 from lattices.exceptions import InvalidRequest, ProductError, SearchBudgetExhausted
 from lattices.models import Lattice, LatticeOperation
@@ -56,6 +57,9 @@ def _error_code(exc: engine.LatticeError) -> str:
 def bounded(value: Any, depth: int = 0) -> Any:
     """A JSON-safe copy of untrusted input, small enough to store in the history."""
     if isinstance(value, str):
+        # SECURITY: PostgreSQL's jsonb refuses U+0000; a NUL in a rejected request's
+        # body made the rejection record itself fail (a 5xx instead of the 400).
+        value = value.replace("\x00", "\ufffd")
         return value if len(value) <= 200 else value[:200] + "…"
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
@@ -68,7 +72,7 @@ def bounded(value: Any, depth: int = 0) -> Any:
         return head if len(value) <= STORED_POINTS else [*head, f"… {len(value)} items"]
     if isinstance(value, dict):
         items = list(value.items())[:STORED_POINTS]
-        return {str(k)[:64]: bounded(v, depth + 1) for k, v in items}
+        return {bounded(str(k)[:64]): bounded(v, depth + 1) for k, v in items}
     return repr(value)[:200]
 
 
@@ -196,6 +200,9 @@ def _run(
     except ProductError as exc:
         error = exc
     duration_ms = (time.perf_counter() - started) * 1000
+    LATTICE_OPERATION_SECONDS.labels(
+        operation=kind, status="failed" if error is not None else "succeeded"
+    ).observe(duration_ms / 1000)
     operation = record_operation(
         tenant=tenant,
         actor=actor,

@@ -8,7 +8,8 @@ identities you provisioned with loadtest/provision.py:
       .venv/bin/locust -f loadtest/locustfile.py --headless -u 1000 -r 50 -t 3m \\
       --host http://127.0.0.1:8793 --csv loadtest/reports/manual --html loadtest/reports/manual.html
 
-People and programs, by weight:
+People and programs (a fixed LOADTEST_SESSION_USERS=100 password sign-ins, spread over
+the first LOADTEST_LOGIN_SPREAD=60 s; the rest by weight):
 - `TokenHolder` (most): a person whose access token was issued before the test (a session
   that is already open): lists lattices, reads one, runs paths and neighbourhoods, reads
   the tenant's usage and subscription status.
@@ -28,16 +29,28 @@ import itertools
 import json
 import os
 import random
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import FastHttpUser, between, events, task
 
 IDENTITIES = Path(os.environ.get("LOADTEST_IDENTITIES", "loadtest/reports/identities.json"))
 _wait_min, _, _wait_max = os.environ.get("LOADTEST_WAIT", "1-5").partition("-")
 WAIT_MIN, WAIT_MAX = float(_wait_min), float(_wait_max or _wait_min)
 STATUS_FILE = os.environ.get("LOADTEST_STATUS_FILE", "")
+# How many simulated people sign in with a password (each login is a deliberate ~0.25 s
+# PBKDF2 hash). A fixed number, not a share: at 10,000 users a 10 % share would be 1,000
+# logins of the same 200 provisioned people, five concurrent sessions each.
+SESSION_USERS = int(os.environ.get("LOADTEST_SESSION_USERS", "100"))
+LOGIN_SPREAD_SECONDS = float(os.environ.get("LOADTEST_LOGIN_SPREAD", "60"))
+# The load generator stands in for the reverse proxy (see X-Forwarded-For below), so it
+# also stamps when each request was sent, as nginx does with
+# `proxy_set_header X-Request-Start "t=${msec}"`; the server refuses with a fast 503 a
+# request that waited in its queue longer than QUEUE_TIMEOUT_MS.
+STAMP_QUEUE_START = os.environ.get("LOADTEST_STAMP_QUEUE_START", "1") != "0"
 
 _data: dict[str, Any] | None = None
 _people: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -101,7 +114,17 @@ class CatalyticClient(FastHttpUser):
         self.ip = client_ip()
 
     def headers(self) -> dict[str, str]:
-        return {**self.auth, "X-Forwarded-For": self.ip}
+        return {**self.auth, **self.proxy_headers()}
+
+    def signed_in(self) -> bool:
+        """Whether product calls can be made now (a SessionUser may be between sessions)."""
+        return True
+
+    def proxy_headers(self) -> dict[str, str]:
+        headers = {"X-Forwarded-For": self.ip}
+        if STAMP_QUEUE_START:
+            headers["X-Request-Start"] = f"t={time.time():.3f}"
+        return headers
 
     def lattice(self) -> dict[str, Any]:
         return random.choice(self.team["lattices"])
@@ -116,10 +139,14 @@ class CatalyticClient(FastHttpUser):
 
     @task(3)
     def list_lattices(self) -> None:
+        if not self.signed_in():
+            return
         self.client.get("/api/lattices", headers=self.headers(), name="/api/lattices")
 
     @task(3)
     def read_lattice(self) -> None:
+        if not self.signed_in():
+            return
         lattice = self.lattice()
         self.client.get(
             f"/api/lattices/{lattice['id']}", headers=self.headers(), name="/api/lattices/{id}"
@@ -127,6 +154,8 @@ class CatalyticClient(FastHttpUser):
 
     @task(4)
     def shortest_path(self) -> None:
+        if not self.signed_in():
+            return
         lattice = self.lattice()
         self.client.post(
             f"/api/lattices/{lattice['id']}/path",
@@ -137,6 +166,8 @@ class CatalyticClient(FastHttpUser):
 
     @task(2)
     def neighbours(self) -> None:
+        if not self.signed_in():
+            return
         lattice = self.lattice()
         self.client.post(
             f"/api/lattices/{lattice['id']}/neighbors",
@@ -147,6 +178,8 @@ class CatalyticClient(FastHttpUser):
 
     @task(1)
     def usage(self) -> None:
+        if not self.signed_in():
+            return
         self.client.get("/api/tenants/usage", headers=self.headers(), name="/api/tenants/usage")
 
 
@@ -185,24 +218,34 @@ class ApiKeyProgram(CatalyticClient):
 class SessionUser(CatalyticClient):
     """A person who signs in with a password, refreshes, and signs out."""
 
-    weight = 1
+    fixed_count = SESSION_USERS
 
     def on_start(self) -> None:
         super().on_start()
         assert _person_cycle is not None
         self.team, self.person = next(_person_cycle)
         self.refresh_token = ""
+        # Locust spawns fixed-count users first, all at once: spread their password
+        # logins over the ramp-up instead of hashing 100 passwords in the same second.
+        gevent.sleep(random.uniform(0, LOGIN_SPREAD_SECONDS))
         self.login()
 
     def on_stop(self) -> None:
         self.logout()
+
+    def signed_in(self) -> bool:
+        # After a refused login (a 429 or 503 under overload) sign in again instead of
+        # sending product calls without credentials (401s the server did right to send).
+        if not self.auth:
+            self.login()
+        return bool(self.auth)
 
     def login(self) -> None:
         data = identities()
         with self.client.post(
             "/api/tenants/login",
             json={"email": self.person["email"], "password": data["password"]},
-            headers={"X-Forwarded-For": self.ip},
+            headers=self.proxy_headers(),
             name="/api/tenants/login",
             catch_response=True,
         ) as response:
@@ -234,7 +277,7 @@ class SessionUser(CatalyticClient):
         with self.client.post(
             "/api/tenants/refresh",
             json={"refresh_token": self.refresh_token},
-            headers={"X-Forwarded-For": self.ip},
+            headers=self.proxy_headers(),
             name="/api/tenants/refresh",
             catch_response=True,
         ) as response:

@@ -22,6 +22,7 @@ import csv
 import glob
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -101,6 +102,26 @@ def read_statuses(pattern: str) -> Counter[int]:
             counts[item["status"]] += item["count"]
         os.unlink(path)
     return counts
+
+
+def server_errors_in_failures(prefix: Path) -> int:
+    """5xx answers listed in Locust's failures CSV.
+
+    The per-process status files are written from Locust's `quitting` event, which the
+    worker processes of `--processes N` do not always reach; the failures CSV is written
+    by the master, so it is the figure to trust there.
+    """
+    path = Path(f"{prefix}_failures.csv")
+    if not path.exists():
+        return 0
+    found = 0
+    with path.open() as handle:
+        for row in csv.DictReader(handle):
+            error = row.get("Error", "")
+            match = re.search(r"(?:code=|answered )(5\d\d)", error)
+            if match:
+                found += int(row.get("Occurrences") or 0)
+    return found
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -263,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
                 "statuses": read_statuses(status_pattern),
             }
         )
-        summary["server_errors"] = sum(n for code, n in summary["statuses"].items() if code >= 500)
+        summary["server_errors"] = max(
+            sum(n for code, n in summary["statuses"].items() if code >= 500),
+            server_errors_in_failures(prefix),
+        )
         Path(f"{prefix}_summary.json").write_text(json.dumps(summary, indent=2, default=str))
         print_summary(summary)
         total = summary["endpoints"].get("Aggregated", {})

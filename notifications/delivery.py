@@ -20,9 +20,10 @@ from anymail.exceptions import AnymailRecipientsRefused
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
+from catalytic.metrics import EMAIL_OUTBOX_DEPTH, EMAILS_DELIVERED
 from notifications.models import OutboxMessage
 from notifications.outbox import suppressed_reason, suppression_for
 from notifications.providers import Provider, provider_chain
@@ -134,7 +135,15 @@ def deliver_due(*, batch_size: int = 20, limit: int | None = None) -> DeliverySt
             break
         for message in batch:
             stats.add(attempt(message))
+    record_outbox_depth()
     return stats
+
+
+def record_outbox_depth() -> None:
+    """Set the outbox-depth gauge: messages by status, as this worker sees them now."""
+    counts = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    for status in Status.values:
+        EMAIL_OUTBOX_DEPTH.labels(status=status).set(counts.get(status, 0))
 
 
 def attempt(message: OutboxMessage) -> str:
@@ -156,10 +165,12 @@ def attempt(message: OutboxMessage) -> str:
         except Exception as exc:
             recipient_refused = recipient_refused and isinstance(exc, _RECIPIENT_ERRORS)
             errors.append(f"{provider.name}: {type(exc).__name__}: {exc}")
+            EMAILS_DELIVERED.labels(provider=provider.name, result="failed").inc()
             logger.warning(
                 "email %s via %s failed: %s", message.pk, provider.name, exc, exc_info=True
             )
             continue
+        EMAILS_DELIVERED.labels(provider=provider.name, result="sent").inc()
         return _finish(
             message,
             status=Status.SENT,

@@ -9,6 +9,7 @@ from typing import Any
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.db import transaction
 
+from catalytic.metrics import WEBHOOK_EVENTS
 from notifications.models import OutboxMessage, Suppression
 from notifications.outbox import normalize_address
 
@@ -46,12 +47,16 @@ def handle_tracking_event(
 ) -> None:
     """Receiver for anymail.signals.tracking (connected in NotificationsConfig.ready)."""
     status = STATUS_FOR_EVENT.get(event.event_type)
-    if status is None:
-        return  # opens, clicks, deferrals: nothing to record
     provider = PROVIDER_FOR_ESP.get(esp_name, esp_name.lower())
+    if status is None:
+        WEBHOOK_EVENTS.labels(provider, str(event.event_type), "ignored").inc()
+        return  # opens, clicks, deferrals: nothing to record
     detail = _detail(event)
     with transaction.atomic():
         message = _find_message(event, provider)
+        WEBHOOK_EVENTS.labels(
+            provider, str(event.event_type), "unknown_message" if message is None else "recorded"
+        ).inc()
         if message is None:
             logger.info("%s %s event for an unknown message %r", esp_name, status, event.message_id)
         elif _RANK[status] > _RANK[message.status] and not (

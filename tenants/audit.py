@@ -35,6 +35,19 @@ def _actor_id(actor: Any) -> Any:
     return actor.pk
 
 
+def _without_nul(value: Any) -> Any:
+    """SECURITY: PostgreSQL refuses U+0000 in text and jsonb, and metadata carries
+    client-chosen strings (User-Agent, a typed email): one NUL must not turn a failed
+    login into a 5xx."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def record(
     action: str,
     *,
@@ -58,8 +71,8 @@ def record(
         tenant_id=getattr(tenant, "pk", tenant),
         actor_id=_actor_id(actor),
         action=action,
-        target=str(target)[:255],
+        target=_without_nul(str(target)[:255]),
         ip_address=ip_address,
         # UUIDs, datetimes and decimals become strings, as they would in any JSON API.
-        metadata=json.loads(json.dumps(metadata, cls=DjangoJSONEncoder)),
+        metadata=_without_nul(json.loads(json.dumps(metadata, cls=DjangoJSONEncoder))),
     )

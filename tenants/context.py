@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -24,6 +24,9 @@ class AuthContext:
     expires_at: int | None = None
     api_key_id: uuid.UUID | None = None
     preloaded_tenant: Tenant | None = None
+    # Tag under which this worker may serve the tenant's cached product objects (read in
+    # the same Redis round trip as the authentication check); None: ask the database.
+    data_tag: tuple[Any, ...] | None = None
 
     @cached_property
     def tenant(self) -> Tenant:

@@ -23,6 +23,7 @@ from djstripe.models import WebhookEventTrigger
 
 from billing.stripe_client import stripe_client, webhooks_configured
 from catalytic.api_errors import error_response
+from catalytic.metrics import WEBHOOK_EVENTS
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +67,18 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         verify_signature(payload, request.headers.get("Stripe-Signature", ""))
     except (UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
         logger.warning("Stripe webhook refused: %s", exc)
+        WEBHOOK_EVENTS.labels("stripe", "unknown", "invalid_signature").inc()
         return error_response("invalid_signature", "The Stripe-Signature header is not valid.", 400)
     try:
         data = json.loads(payload)
     except ValueError:
+        WEBHOOK_EVENTS.labels("stripe", "unknown", "invalid").inc()
         return error_response("invalid_json", "The body is not JSON.", 400)
     if not isinstance(data, dict) or data.get("object") != "event" or not data.get("id"):
+        WEBHOOK_EVENTS.labels("stripe", "unknown", "invalid").inc()
         return error_response("invalid_event", "The body is not a Stripe event.", 400)
+    # Signed by Stripe, so the label set stays Stripe's own (bounded) list of types.
+    event_type = str(data.get("type") or "unknown")[:64]
 
     api_key = stripe_client().api_key
     trigger = WebhookEventTrigger.objects.create(
@@ -89,10 +95,12 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         trigger.exception = str(exc)[: WebhookEventTrigger._meta.get_field("exception").max_length]
         trigger.traceback = format_exc()
         trigger.save(update_fields=["exception", "traceback", "updated"])
+        WEBHOOK_EVENTS.labels("stripe", event_type, "failed").inc()
         return error_response(
             "webhook_failed",
             "The event could not be processed; Stripe will retry it.",
             500,
             details={"event": data.get("id")},
         )
+    WEBHOOK_EVENTS.labels("stripe", event_type, "processed").inc()
     return JsonResponse({"received": True, "event": data.get("id"), "type": data.get("type")})

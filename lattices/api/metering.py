@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from billing.usage import UsageResult, quota_exceeded_error, record_api_call
 from catalytic.api_errors import ApiError
+from catalytic.metrics import QUOTA_REJECTIONS
 from lattices.exceptions import ProductError
 from lattices.services import ensure_product_access
 from tenants.permissions import auth_context
@@ -55,11 +56,17 @@ class MeteredProductAPIMixin:
         ensure_product_access(tenant)
         usage = record_api_call(tenant)
         if not usage.allowed:
+            QUOTA_REJECTIONS.labels(limit="api_calls_per_month").inc()
             raise quota_exceeded_error(tenant, usage)
         self.usage = usage
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ProductError):
+            limit = exc.extra.get("limit") if exc.code == "plan_limit" else None
+            if exc.code == "search_budget_exceeded":
+                limit = "search_budget"
+            if limit:
+                QUOTA_REJECTIONS.labels(limit=str(limit)).inc()
             exc = as_api_error(exc)
         return super().handle_exception(exc)  # type: ignore[misc]
 

@@ -21,6 +21,7 @@ from rest_framework.serializers import Serializer
 
 from catalytic.api_errors import ApiError
 from lattices import operations, services
+from lattices.api import cache as lattice_cache
 from lattices.api import serializers as s
 from lattices.api.metering import MeteredProductAPIMixin
 from lattices.exceptions import InvalidRequest
@@ -62,6 +63,25 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     # Suspended tenants are refused (402) after the role check and before metering.
     permission_classes = [ReadOrRole, TenantActive]
     write_role = "member"
+
+    def get_object(self) -> Lattice:
+        """The tenant's lattice: this worker's cached row while the tenant's data version
+        (read with the authentication) is unchanged, else the scoped query."""
+        tag = self.context.data_tag
+        raw = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        try:
+            key = (self.context.tenant_id, uuid.UUID(str(raw)))
+        except ValueError:
+            key = None
+        if tag is not None and key is not None:
+            cached = lattice_cache.LATTICES.get(key, tag)
+            if cached is not None:
+                self.check_object_permissions(self.request, cached)
+                return cached
+        lattice = super().get_object()
+        if tag is not None and key is not None and lattice_cache.cacheable(lattice):
+            lattice_cache.LATTICES.put(key, tag, lattice)
+        return lattice
 
     @property
     def actor(self) -> Any:

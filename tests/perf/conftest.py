@@ -1,0 +1,69 @@
+"""Fixtures for the performance tests: an API key, lattices, a mode switch for Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts import principals
+from lattices import services
+from lattices.api import cache as lattice_cache
+from lattices.models import Lattice
+
+
+def shared_cache() -> bool:
+    """True when the tests run against a real Redis (the per-worker caches are in play)."""
+    return bool(settings.REDIS_URL)
+
+
+@pytest.fixture(autouse=True)
+def _real_services_only(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs real PostgreSQL (set DATABASE_URL=postgresql://...)")
+    if request.node.get_closest_marker("redis") and not shared_cache():
+        pytest.skip("needs a real Redis (set REDIS_URL=redis://...): the caches need it")
+
+
+@pytest.fixture(autouse=True)
+def _empty_process_caches() -> Iterator[None]:
+    # Each test starts like a fresh worker; ids are new per test anyway.
+    principals.clear_all()
+    lattice_cache.LATTICES.clear()
+    yield
+    principals.clear_all()
+    lattice_cache.LATTICES.clear()
+
+
+@pytest.fixture
+def lattice(cast: Any) -> Lattice:
+    return services.create_lattice(
+        tenant=cast.tenant, actor=cast.owner.user, name="grid", dimensions=2, size=10
+    )
+
+
+@pytest.fixture
+def foreign_lattice(cast: Any) -> Lattice:
+    return services.create_lattice(
+        tenant=cast.other_tenant, actor=cast.outsider.user, name="theirs", dimensions=2, size=5
+    )
+
+
+@pytest.fixture
+def api_key_client(cast: Any, client_for: Any) -> Any:
+    """`api_key_client("write")` → (APIClient with X-API-Key, the key's id)."""
+
+    def make(scope: str = "write") -> tuple[APIClient, str]:
+        response = client_for(cast.owner).post(
+            "/api/tenants/api-keys", {"name": f"{scope} key", "scope": scope}, format="json"
+        )
+        assert response.status_code == 201, response.content
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=response.json()["key"])
+        return client, response.json()["id"]
+
+    return make

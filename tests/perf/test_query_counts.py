@@ -1,0 +1,109 @@
+"""Query budgets of the hot API endpoints: a regression (an N+1, a lost cache) fails here.
+
+Counts are taken on a warm worker (two earlier requests), which is what production sees.
+Without a shared Redis the principal is loaded from the database on every request (one
+query); with Redis (REDIS_URL set) the per-worker caches answer it, and for lattice
+reads the lattice row too, so the only query left is the metering UPDATE.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.perf.conftest import shared_cache
+
+pytestmark = pytest.mark.django_db
+
+
+def warm_then_count(call: Any) -> tuple[Any, list[str]]:
+    # The first call finds Redis cold (warms the denylist), the second fills this
+    # worker's caches; production sees the third kind of call.
+    for _ in range(2):
+        assert call().status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code == 200, response.content
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def auth_queries() -> int:
+    return 0 if shared_cache() else 1
+
+
+def lattice_queries() -> int:
+    return 0 if shared_cache() else 1
+
+
+def test_a_lattice_read_with_a_token_costs_the_metering_update_and_at_most_two_reads(
+    cast, client_for, lattice
+):
+    client = client_for(cast.member)
+
+    _, sql = warm_then_count(lambda: client.get(f"/api/lattices/{lattice.id}"))
+
+    assert len(sql) == 1 + auth_queries() + lattice_queries()
+    assert sum(s.startswith("UPDATE") and "usagecounter" in s for s in sql) == 1
+
+
+def test_a_lattice_read_with_an_api_key_costs_the_same(cast, api_key_client, lattice):
+    client, _ = api_key_client("read")
+    client.get(f"/api/lattices/{lattice.id}")  # the first use writes last_used_at
+
+    _, sql = warm_then_count(lambda: client.get(f"/api/lattices/{lattice.id}"))
+
+    assert len(sql) == 1 + auth_queries() + lattice_queries()
+
+
+def test_listing_lattices_does_not_grow_with_their_number(cast, client_for, lattice):
+    from lattices import services
+
+    client = client_for(cast.viewer)
+    _, few = warm_then_count(lambda: client.get("/api/lattices"))
+    for number in range(2):
+        services.create_lattice(
+            tenant=cast.tenant, actor=cast.owner.user, name=f"more {number}", dimensions=2, size=3
+        )
+
+    response, many = warm_then_count(lambda: client.get("/api/lattices"))
+
+    assert len(response.json()["results"]) == 3
+    # metering UPDATE, COUNT for the page, the page itself (+ the principal without Redis)
+    assert len(few) == len(many) == 3 + auth_queries()
+
+
+def test_a_path_costs_metering_and_one_operation_insert(cast, client_for, lattice):
+    client = client_for(cast.member)
+    body = {"start": [0, 0], "end": [9, 9]}
+
+    response, sql = warm_then_count(
+        lambda: client.post(f"/api/lattices/{lattice.id}/path", body, format="json")
+    )
+
+    assert response.json()["length"] == 18
+    statements = [s for s in sql if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert len(inserts) == 1 and "lattices_latticeoperation" in inserts[0]
+    assert len(statements) == 2 + auth_queries() + lattice_queries()
+
+
+def test_the_usage_summary_reads_the_counter_and_counts_lattices(cast, client_for, lattice):
+    client = client_for(cast.viewer)
+
+    response, sql = warm_then_count(lambda: client.get("/api/tenants/usage"))
+
+    assert response.json()["lattices"]["used"] == 1
+    assert len(sql) == 2 + auth_queries()
+
+
+def test_the_subscription_status_reads_the_plan_the_counter_and_the_lattice_count(cast, client_for):
+    client = client_for(cast.viewer)
+
+    _, sql = warm_then_count(lambda: client.get(f"/api/subscriptions/status/{cast.tenant.id}"))
+
+    # billing's subscription_for() reads the subscription again (already loaded with the
+    # principal): one query that could go, see docs/performance.md.
+    assert len(sql) == 3 + auth_queries()
