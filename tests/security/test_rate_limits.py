@@ -223,9 +223,10 @@ def test_the_tenant_limit_is_shared_with_another_process(cast, client_as, settin
     script = (
         "import django; django.setup()\n"
         "from django.test import RequestFactory\n"
-        "from catalytic.ratelimits import enforce\n"
+        "from catalytic.ratelimits import enforce_many\n"
         "request = RequestFactory().get('/api/lattices')\n"
-        f"for _ in range(3): enforce(request, 'api:tenant', '{cast.tenant.pk}', '{rate}')\n"
+        f"limits = [('api:tenant', '{cast.tenant.pk}', '{rate}')]\n"
+        "for _ in range(3): enforce_many(request, limits)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalytic.settings"}
     done = subprocess.run(
