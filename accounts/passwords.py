@@ -47,20 +47,7 @@ def change_password(
     """
     if not user.check_password(current_password):
         raise _wrong_password("current_password")
-    try:
-        password_validation.validate_password(new_password, user)
-    except DjangoValidationError as exc:
-        raise ApiError(
-            "The new password is not acceptable.",
-            code="validation_error",
-            details={"new_password": list(exc.messages)},
-        )
-    with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        revoke_user_sessions(user=user)
-        for tenant_id in _user_tenant_ids(user):
-            audit.record("password.changed", tenant=tenant_id, actor=user, request=request)
+    _replace_password(user, new_password, action="password.changed", request=request)
 
 
 def change_email(*, user: User, password: str, new_email: str, request: Any = None) -> User:
@@ -144,6 +131,12 @@ def user_for_reset(uid: str, token: str) -> User:
 def confirm_password_reset(*, uid: str, token: str, new_password: str, request: Any = None) -> User:
     """Set the new password and end every existing session of the user."""
     user = user_for_reset(uid, token)
+    _replace_password(user, new_password, action="password.reset", request=request)
+    return user
+
+
+def _replace_password(user: User, new_password: str, *, action: str, request: Any) -> None:
+    """Validate and set a new password, end every session of the user, audit it."""
     try:
         password_validation.validate_password(new_password, user)
     except DjangoValidationError as exc:
@@ -158,5 +151,4 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str, request: 
         user.save(update_fields=["password"])
         revoke_user_sessions(user=user)
         for tenant_id in _user_tenant_ids(user):
-            audit.record("password.reset", tenant=tenant_id, actor=user, request=request)
-    return user
+            audit.record(action, tenant=tenant_id, actor=user, request=request)
