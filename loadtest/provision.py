@@ -25,10 +25,12 @@ import json
 import os
 import secrets
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+# One stdlib JSON client serves the benchmark and the load test.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from http_bench import http  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "loadtest-Lattice-password-1618"
@@ -55,22 +57,7 @@ def fake_ip(index: int) -> str:
 def call(
     host: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
 ) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(host + path, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    try:
-        return status, json.loads(raw or b"null")
-    except ValueError:
-        return status, raw.decode(errors="replace")
+    return http(host, method, path, body=body, headers=headers, timeout=30)
 
 
 def must(status: int, body: Any, ok: tuple[int, ...], what: str) -> Any:
