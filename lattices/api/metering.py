@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,22 +25,6 @@ def as_api_error(exc: ProductError) -> ApiError:
     )
 
 
-def _check_body_size(request: Request) -> None:
-    # SECURITY: DRF streams JSON bodies past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check,
-    # so a huge body would be parsed in full; refuse it before anything reads it.
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if limit is not None and length > limit:
-        raise ApiError(
-            f"The request body is {length} bytes; at most {limit} are accepted.",
-            code="payload_too_large",
-            status_code=413,
-        )
-
-
 class MeteredProductAPIMixin:
     """Mix into every `/api/lattices...` view, before the tenant base class."""
 
@@ -49,7 +32,6 @@ class MeteredProductAPIMixin:
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        _check_body_size(request)
         context = auth_context(request)
         assert context is not None  # the permission classes refused anonymous requests
         tenant = context.tenant
