@@ -264,14 +264,21 @@ def _card_last4(invoice: dict, subscription: StripeSubscription | None) -> str:
     return ""
 
 
-def on_payment_succeeded(event: Event) -> None:
-    from notifications.emails import send_payment_succeeded
-
+def _invoice_and_tenant(event: Event) -> tuple[dict[str, Any], Any]:
+    """The event's invoice (as stored by dj-stripe when it is) and its tenant, if any."""
     obj = _event_object(event)
     invoice = _stored(Invoice, obj.get("id", "")) or obj
     tenant = tenant_for_customer(_id(invoice.get("customer")))
     if tenant is None:
         logger.warning("Invoice %s belongs to no tenant; ignored", invoice.get("id"))
+    return invoice, tenant
+
+
+def on_payment_succeeded(event: Event) -> None:
+    from notifications.emails import send_payment_succeeded
+
+    invoice, tenant = _invoice_and_tenant(event)
+    if tenant is None:
         return
     subscription = refresh_subscription(invoice_subscription_id(invoice))
     local = sync_tenant_subscription(tenant=tenant, event_created=_event_created(event))
@@ -293,11 +300,8 @@ def on_payment_succeeded(event: Event) -> None:
 def on_payment_failed(event: Event) -> None:
     from notifications.emails import send_payment_failed
 
-    obj = _event_object(event)
-    invoice = _stored(Invoice, obj.get("id", "")) or obj
-    tenant = tenant_for_customer(_id(invoice.get("customer")))
+    invoice, tenant = _invoice_and_tenant(event)
     if tenant is None:
-        logger.warning("Invoice %s belongs to no tenant; ignored", invoice.get("id"))
         return
     subscription_id = invoice_subscription_id(invoice)
     subscription = refresh_subscription(subscription_id)
