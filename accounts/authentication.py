@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
 from typing import Any
 
@@ -28,6 +29,8 @@ from accounts import principals, revocation
 from accounts.models import ApiKey, RevokedAccessToken
 from accounts.tokens import TokenError, decode_token
 from catalytic.api_errors import ApiError
+from catalytic.ratelimits import undo_hits
+from catalytic.throttling import windows_to_count
 from tenants.context import AuthContext
 from tenants.models import Membership, Role, Tenant
 
@@ -69,10 +72,10 @@ def _load_membership(
 def session_membership(claims: dict[str, Any]) -> Membership:
     """The live membership behind verified access-token claims, or TokenError("revoked").
 
-    One Redis round trip (denylist + access versions), then either this worker's cached
-    membership, proven current by those versions, or one query: membership + user +
-    tenant + subscription plan, with the durable denylist folded in as a subquery
-    whenever the cache cannot answer alone.
+    One Redis round trip (denylist + access versions + the API rate-limit hits), then
+    either this worker's cached membership, proven current by those versions, or one
+    query: membership + user + tenant + subscription plan, with the durable denylist
+    folded in as a subquery whenever the cache cannot answer alone.
     """
     jti = str(claims["jti"])
     try:
@@ -82,15 +85,32 @@ def session_membership(claims: dict[str, Any]) -> Membership:
     user_key = revocation.user_version_key(user_id)
     tenant_key = revocation.tenant_version_key(tenant_id)
     data_key = revocation.tenant_data_version_key(tenant_id)
-    state = revocation.auth_state(jti, [user_key, tenant_key, data_key])
+    windows = windows_to_count(tenant_id, None, time.time())
+    state = revocation.auth_state(jti, [user_key, tenant_key, data_key], windows)
+    try:
+        membership = _live_membership(claims, user_id, tenant_id, state)
+    except TokenError:
+        if state.rate_counts:
+            undo_hits(windows)
+        raise
+    membership.data_tag = state.tag(tenant_key, data_key)
+    membership.rate_counts = state.rate_counts
+    return membership
+
+
+def _live_membership(
+    claims: dict[str, Any], user_id: uuid.UUID, tenant_id: uuid.UUID, state: revocation.AuthState
+) -> Membership:
     if state.verdict is revocation.Verdict.REVOKED:
         raise _revoked()
+    user_key = revocation.user_version_key(user_id)
+    tenant_key = revocation.tenant_version_key(tenant_id)
     tag = state.tag(user_key, tenant_key)
     membership = None
     if tag is not None:
         membership = principals.MEMBERSHIPS.get((user_id, tenant_id), tag)
     if membership is None:
-        membership = _load_membership(user_id, tenant_id, jti, state.verdict)
+        membership = _load_membership(user_id, tenant_id, str(claims["jti"]), state.verdict)
         if state.verdict is revocation.Verdict.COLD:
             revocation.warm_cache()
         if membership is None or getattr(membership, "denylisted", False):
@@ -102,7 +122,6 @@ def session_membership(claims: dict[str, Any]) -> Membership:
     # jti denylist written alongside the cutoff (see accounts.services).
     if cutoff is not None and int(claims["iat"]) < int(cutoff.timestamp()):
         raise _revoked()
-    membership.data_tag = state.tag(tenant_key, data_key)
     return membership
 
 
@@ -132,6 +151,7 @@ class JWTAuthentication(BaseAuthentication):
             expires_at=claims["exp"],
             preloaded_tenant=membership.tenant,
             data_tag=getattr(membership, "data_tag", None),
+            rate_counts=getattr(membership, "rate_counts", None),
         )
         return membership.user, context
 
@@ -171,7 +191,27 @@ class ApiKeyAuthentication(BaseAuthentication):
         parts = split_api_key(raw)
         if parts is None:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        api_key = self._load(parts[0])
+        api_key, windows, rate_counts = self._load(parts[0])
+        try:
+            self._check(api_key, raw)
+        except ApiError:
+            if rate_counts:
+                undo_hits(windows)  # a guessed prefix must not spend the key's allowance
+            raise
+        assert api_key is not None  # _check refused a missing key
+        context = AuthContext(
+            tenant_id=api_key.tenant_id,
+            role=Role.MEMBER if api_key.scope == ApiKey.Scope.WRITE else Role.VIEWER,
+            method="api_key",
+            scope=api_key.scope,
+            api_key_id=api_key.id,
+            preloaded_tenant=api_key.tenant,
+            data_tag=getattr(api_key, "data_tag", None),
+            rate_counts=rate_counts,
+        )
+        return api_key.created_by or AnonymousUser(), context
+
+    def _check(self, api_key: ApiKey | None, raw: str) -> None:
         # SECURITY: constant-time comparison of the hash; an unknown prefix and a
         # wrong secret give the same answer.
         if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw)):
@@ -183,25 +223,17 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key.tenant.status not in LIVE_TENANT_STATUSES:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
         self._touch(api_key)
-        context = AuthContext(
-            tenant_id=api_key.tenant_id,
-            role=Role.MEMBER if api_key.scope == ApiKey.Scope.WRITE else Role.VIEWER,
-            method="api_key",
-            scope=api_key.scope,
-            api_key_id=api_key.id,
-            preloaded_tenant=api_key.tenant,
-            data_tag=getattr(api_key, "data_tag", None),
-        )
-        return api_key.created_by or AnonymousUser(), context
 
     @staticmethod
-    def _load(prefix: str) -> ApiKey | None:
+    def _load(prefix: str) -> tuple[ApiKey | None, list[Any], dict[Any, Any] | None]:
         """The key with this prefix: this worker's cached copy when the versions prove it
-        current (read in one Redis round trip), else one query."""
+        current (read in one Redis round trip, which also counts the API rate-limit
+        hits), else one query. Returns the key, the windows hit and their counts."""
         owners = principals.API_KEY_OWNERS.get(prefix)
         state = tag = data_tag = None
+        windows: list[Any] = []
         if owners is not None:
-            tenant_id, creator_id = owners
+            tenant_id, creator_id, key_id = owners
             keys = [
                 revocation.api_key_version_key(prefix),
                 revocation.tenant_version_key(tenant_id),
@@ -209,25 +241,27 @@ class ApiKeyAuthentication(BaseAuthentication):
             if creator_id is not None:
                 keys.append(revocation.user_version_key(creator_id))
             data_key = revocation.tenant_data_version_key(tenant_id)
-            state = revocation.auth_state(None, [*keys, data_key])
+            windows = windows_to_count(tenant_id, key_id, time.time())
+            state = revocation.auth_state(None, [*keys, data_key], windows)
             tag = state.tag(*keys)
             data_tag = state.tag(keys[1], data_key)
             if tag is not None:
                 cached = principals.API_KEYS.get(prefix, tag)
                 if cached is not None:
                     cached.data_tag = data_tag
-                    return cached
+                    return cached, windows, state.rate_counts
+        rate_counts = state.rate_counts if state is not None else None
         api_key = (
             ApiKey.objects.select_related("tenant", "tenant__subscription__plan", "created_by")
             .filter(prefix=prefix)
             .first()
         )
         if api_key is None:
-            return None
+            return None, windows, rate_counts
         _TOUCHED.pop(api_key.pk, None)  # the row's last_used_at is current again
         if state is not None and state.verdict is revocation.Verdict.COLD:
             revocation.warm_cache()
-        learned = (api_key.tenant_id, api_key.created_by_id)
+        learned = (api_key.tenant_id, api_key.created_by_id, api_key.id)
         if owners == learned and tag is not None:
             # Tagged with versions read *before* this load: a write racing with it
             # bumps past the tag, so the entry is dropped on its next use.
@@ -237,7 +271,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             # Learned before the hash check, which is harmless: these facts only name
             # the versions to read next time; nothing is trusted from them.
             principals.API_KEY_OWNERS[prefix] = learned
-        return api_key
+        return api_key, windows, rate_counts
 
     @staticmethod
     def _touch(api_key: ApiKey) -> None:

@@ -63,10 +63,11 @@ class PrincipalCache:
 MEMBERSHIPS = PrincipalCache(size=20_000)
 # key prefix -> ApiKey with tenant, subscription, plan and creator loaded.
 API_KEYS = PrincipalCache(size=20_000)
-# key prefix -> (tenant_id, created_by_id): facts needed to name the versions to read
-# before the key is loaded. A key never moves tenant; its creator only goes to NULL,
-# which bumps that user's version and reloads the entry.
-API_KEY_OWNERS: dict[str, tuple[Any, Any]] = {}
+# key prefix -> (tenant_id, created_by_id, key id): facts needed to name the versions to
+# read (and the rate-limit windows to count) before the key is loaded. A key never moves
+# tenant; its creator only goes to NULL, which bumps that user's version and reloads the
+# entry.
+API_KEY_OWNERS: dict[str, tuple[Any, Any, Any]] = {}
 API_KEY_OWNERS_MAX = 50_000
 
 

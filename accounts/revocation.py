@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +42,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import RevokedAccessToken
+from catalytic import ratelimits
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +231,8 @@ class AuthState:
     # Warm marker + global version: None when the cache cannot vouch for anything.
     base: tuple[Any, ...] | None = None
     versions: dict[str, Any] | None = None
+    # Rate-limit hits made in the same round trip (catalytic.ratelimits.Counts).
+    rate_counts: dict[Any, Any] | None = None
 
     def tag(self, *keys: str) -> tuple[Any, ...] | None:
         """What a cached object depending on these version keys must have been loaded under."""
@@ -238,8 +241,11 @@ class AuthState:
         return self.base + tuple(self.versions.get(k, 0) for k in keys)
 
 
-def auth_state(jti: str | None, version_keys: list[str]) -> AuthState:
-    """One Redis round trip: denylist verdict for `jti` (if any) and the access versions."""
+def auth_state(
+    jti: str | None, version_keys: list[str], windows: Sequence[ratelimits.Window] = ()
+) -> AuthState:
+    """One Redis round trip: denylist verdict for `jti` (if any), the access versions and
+    one hit on each rate-limit window (so the API's throttle needs no round trip)."""
     global _missed_bump
     if not cache_is_shared():
         return AuthState(Verdict.UNKNOWN)
@@ -254,16 +260,26 @@ def auth_state(jti: str | None, version_keys: list[str]) -> AuthState:
         # get_many would unpickle each one), and the call is one round trip.
         from django_redis import get_redis_connection
 
-        values = get_redis_connection("default").mget([cache.make_key(k) for k in keys])
+        client = get_redis_connection("default")
+        redis_keys = [cache.make_key(k) for k in keys]
+        if windows:
+            pipe = client.pipeline(transaction=False)
+            pipe.mget(redis_keys)
+            ratelimits.queue_hits(pipe, windows)
+            results = pipe.execute()
+            values, counts = results[0], ratelimits.hit_counts(windows, results[1:])
+        else:
+            values, counts = client.mget(redis_keys), None
     except Exception as exc:  # noqa: BLE001 - Redis down: the database answers
         logger.warning("denylist cache unreachable, asking the database: %s", exc)
         return AuthState(Verdict.UNKNOWN)
     found = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
     if jti and _key(jti) in found:
-        return AuthState(Verdict.REVOKED)
+        return AuthState(Verdict.REVOKED, rate_counts=counts)
     if WARM_MARKER not in found:
-        return AuthState(Verdict.COLD)
-    return AuthState(Verdict.CLEAR, (found[WARM_MARKER], found.get(GLOBAL_VERSION, 0)), found)
+        return AuthState(Verdict.COLD, rate_counts=counts)
+    base = (found[WARM_MARKER], found.get(GLOBAL_VERSION, 0))
+    return AuthState(Verdict.CLEAR, base, found, rate_counts=counts)
 
 
 def connect_invalidation_signals() -> None:

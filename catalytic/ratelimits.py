@@ -17,6 +17,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -62,48 +63,110 @@ def enforce(request: Any, group: str, key_value: str, rate: str | None) -> None:
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _parse_rate(rate: str) -> tuple[int, int]:
+def parse_rate(rate: str) -> tuple[int, int]:
     """ "120/m" -> (120, 60); "5/10s" -> (5, 10). Settings validated the format at start-up."""
     count, _, period = rate.partition("/")
     return int(count), int(period[:-1] or 1) * _UNIT_SECONDS[period[-1]]
 
 
-def enforce_many(request: Any, limits: Sequence[tuple[str, str, str | None]]) -> None:
+@dataclass(frozen=True)
+class Window:
+    """The current fixed window of one counter: `group` for `value`, `period` seconds long."""
+
+    group: str
+    value: str
+    period: int
+    key: str
+    time_left: float
+
+    @classmethod
+    def current(cls, group: str, value: str, period: int, now: float) -> Window:
+        digest = hashlib.sha256(f"{group}:{value}".encode()).hexdigest()[:32]
+        key = cache.make_key(f"rl2:{group}:{digest}:{int(now // period)}")
+        return cls(group, value, period, key, period - now % period)
+
+    @property
+    def counter(self) -> tuple[str, str, int]:
+        return (self.group, self.value, self.period)
+
+
+# (group, value, period) -> (hits in the current window including this one, seconds left)
+Counts = dict[tuple[str, str, int], tuple[int, float]]
+
+
+def queue_hits(pipe: Any, windows: Sequence[Window]) -> None:
+    """Add one hit on each window to a Redis pipeline: SET NX EX, then INCR."""
+    for window in windows:
+        pipe.set(window.key, 0, ex=window.period, nx=True)
+        pipe.incr(window.key)
+
+
+def hit_counts(windows: Sequence[Window], results: Sequence[Any]) -> Counts:
+    """What queue_hits' commands answered (`results` starts with the first SET)."""
+    counts = [int(count) for count in results[1 : 2 * len(windows) : 2]]
+    return {w.counter: (n, w.time_left) for w, n in zip(windows, counts, strict=True)}
+
+
+def undo_hits(windows: Sequence[Window]) -> None:
+    """Take back hits counted early for a request that then failed authentication, so a
+    revoked token or a guessed key prefix cannot spend a tenant's allowance."""
+    client = _redis_client()
+    if client is None or not windows:
+        return
+    pipe = client.pipeline(transaction=False)
+    for window in windows:
+        pipe.decr(window.key)
+    try:
+        pipe.execute()
+    except Exception as exc:  # noqa: BLE001 - the hits stay counted; nothing else breaks
+        logger.warning("rate-limit hits not taken back, Redis unavailable: %s", exc)
+
+
+def enforce_many(
+    request: Any, limits: Sequence[tuple[str, str, str | None]], counted: Counts | None = None
+) -> None:
     """Count one hit on each (group, key_value, rate) in a single Redis round trip.
 
     The authenticated API checks a tenant and an API-key limit on every call;
     through django-ratelimit that is two round trips per counter. On Redis this
     pipelines SET NX EX + INCR for every counter (fixed windows, like
-    django-ratelimit's); on any other cache it falls back to `enforce`.
-    Fails open exactly like `enforce`.
+    django-ratelimit's); on any other cache it falls back to `enforce`. Counters
+    already hit in this request (`counted`: the authentication's round trip carried
+    them) are only compared with their limit. Fails open exactly like `enforce`.
     """
     active = [(group, value or "unknown", rate) for group, value, rate in limits if rate]
     if not active or not getattr(settings, "RATELIMIT_ENABLE", True):
         return
+    counted = counted or {}
+    now = time.time()
+    pending = []
+    checks: list[tuple[tuple[str, str, int], int]] = []
+    for group, value, rate in active:
+        limit, period = parse_rate(rate)
+        checks.append(((group, value, period), limit))
+        if (group, value, period) not in counted:
+            pending.append((group, value, rate))
+    if pending:
+        counted = {**counted, **_count(request, pending, now)}
+    for counter, limit in checks:
+        if counter in counted and counted[counter][0] > limit:
+            _refuse(counter[0], int(counted[counter][1]))
+
+
+def _count(request: Any, limits: list[tuple[str, str, str]], now: float) -> Counts:
     client = _redis_client()
     if client is None:
-        for group, value, rate in active:
-            enforce(request, group, value, rate)
-        return
-    now = time.time()
-    windows = []
+        for group, value, rate in limits:
+            enforce(request, group, value, rate)  # refuses by itself
+        return {}
+    windows = [Window.current(g, v, parse_rate(rate)[1], now) for g, v, rate in limits]
     pipe = client.pipeline(transaction=False)
-    for group, value, rate in active:
-        limit, period = _parse_rate(rate)
-        window = int(now // period)
-        digest = hashlib.sha256(f"{group}:{value}".encode()).hexdigest()[:32]
-        key = cache.make_key(f"rl2:{group}:{digest}:{window}")
-        pipe.set(key, 0, ex=period, nx=True)
-        pipe.incr(key)
-        windows.append((group, limit, period - now % period))
+    queue_hits(pipe, windows)
     try:
-        results = pipe.execute()
+        return hit_counts(windows, pipe.execute())
     except Exception as exc:  # noqa: BLE001 - any Redis failure: fail open, see above
-        logger.warning("rate limits %s not enforced, Redis unavailable: %s", active, exc)
-        return
-    for (group, limit, time_left), count in zip(windows, results[1::2], strict=True):
-        if int(count) > limit:
-            _refuse(group, int(time_left))
+        logger.warning("rate limits %s not enforced, Redis unavailable: %s", limits, exc)
+        return {}
 
 
 def _redis_client() -> Any:

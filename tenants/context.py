@@ -27,6 +27,8 @@ class AuthContext:
     # Tag under which this worker may serve the tenant's cached product objects (read in
     # the same Redis round trip as the authentication check); None: ask the database.
     data_tag: tuple[Any, ...] | None = None
+    # Rate-limit hits already counted in that round trip (catalytic.throttling).
+    rate_counts: dict[Any, Any] | None = None
 
     @cached_property
     def tenant(self) -> Tenant:
