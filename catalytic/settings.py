@@ -60,19 +60,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a request that queued too long is refused before anything else runs.
     "catalytic.middleware.LoadSheddingMiddleware",
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Latency by route and responses by status (django-prometheus's names, two samples).
+    "catalytic.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catalytic.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, login and messages, standing aside for /api/ (token-authenticated).
+    "catalytic.page_middleware.PageSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "catalytic.page_middleware.PageAuthenticationMiddleware",
+    "catalytic.page_middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-csp's, building the site-wide header once.
+    "catalytic.csp.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "catalytic.urls"

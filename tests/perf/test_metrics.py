@@ -124,3 +124,20 @@ def test_a_delivery_run_publishes_the_outbox_depth(cast, client, settings):
 
     assert sample(client, "catalytic_email_outbox_depth", status="sent") >= 1
     assert sample(client, "catalytic_email_outbox_depth", status="queued") == 0
+
+
+def test_request_latency_and_responses_are_recorded_by_route(cast, client_for, lattice, client):
+    labels = {"view": "lattices_api:lattice-detail", "method": "GET"}
+    latency = "django_http_requests_latency_seconds_by_view_method_count"
+    responses = "django_http_responses_total_by_status_view_method_total"
+    before = sample(client, latency, **labels)
+    ok_before = sample(client, responses, status="200", **labels)
+    missing_before = sample(client, responses, status="404", **labels)
+    member = client_for(cast.member)
+
+    assert member.get(f"/api/lattices/{lattice.id}").status_code == 200
+    assert member.get("/api/lattices/00000000-0000-0000-0000-000000000000").status_code == 404
+
+    assert sample(client, latency, **labels) == before + 2
+    assert sample(client, responses, status="200", **labels) == ok_before + 1
+    assert sample(client, responses, status="404", **labels) == missing_before + 1
