@@ -14,13 +14,14 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path("ping", ping.ping, name="ping"),
     path("metrics", exports.ExportToDjangoView, name="metrics"),
+    # The product API first: Django tries patterns in order, and these are the busiest.
+    path("api/", include("lattices.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/tenants/usage", include("billing.api.usage_urls")),
     path("api/", include("accounts.api.urls")),
     path("api/", include("tenants.api.urls")),
     path("api/", include("billing.api.urls")),
     path("api/", include("notifications.api.urls")),
-    path("api/", include("lattices.api.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
     # accounts.page_urls also carries accounts.urls (one "accounts" namespace).
     path("", include("accounts.page_urls")),
