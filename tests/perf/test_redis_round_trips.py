@@ -68,9 +68,7 @@ def test_a_revoked_tokens_calls_do_not_spend_the_tenants_allowance(
     assert statuses(client_for(cast.owner), url, 2) == [200, 429]
 
 
-def test_a_guessed_key_prefix_does_not_spend_the_keys_allowance(
-    api_key_client, lattice, settings
-):
+def test_a_guessed_key_prefix_does_not_spend_the_keys_allowance(api_key_client, lattice, settings):
     settings.API_KEY_RATE = "3/m"
     url = f"/api/lattices/{lattice.id}"
     client, key_id = api_key_client("read")
