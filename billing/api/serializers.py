@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
@@ -70,6 +72,10 @@ class PlanSerializer(serializers.Serializer):
     limits = LimitsSerializer()
 
 
+_DATETIME = serializers.DateTimeField()
+_STATUS_DATETIMES = ("current_period_start", "current_period_end", "trial_end", "canceled_at")
+
+
 class SubscriptionStatusSerializer(serializers.Serializer):
     tenant_id = serializers.UUIDField()
     plan = PlanRefSerializer()
@@ -83,6 +89,30 @@ class SubscriptionStatusSerializer(serializers.Serializer):
     tenant_status = serializers.CharField()
     limits = LimitsSerializer(help_text="The limits in force (Free once a plan has lapsed).")
     usage = serializers.DictField(help_text="As GET /api/tenants/usage.")
+
+    def to_representation(self, status: dict[str, Any]) -> dict[str, Any]:
+        # Built directly: rendering through the nested declared fields cost ~0.8 ms per
+        # response. The fields above stay the schema; tests/perf/test_serializers.py
+        # proves both give the same JSON.
+        out: dict[str, Any] = {}
+        for name in self._declared_fields:  # self.fields would deep-copy every field
+            value = status[name]
+            if name == "tenant_id":
+                value = str(value)
+            elif name == "plan":
+                value = {"code": value["code"], "name": value["name"]}
+            elif name == "limits":
+                value = {key: value[key] for key in LimitsSerializer._declared_fields}
+            elif name in _STATUS_DATETIMES and value is not None:
+                value = _DATETIME.to_representation(value)
+            elif name == "cancel_at_period_end":
+                value = bool(value)
+            out[name] = value
+        return out
+
+    def field_based_representation(self, status: dict[str, Any]) -> Any:
+        """DRF's own rendering through the declared fields (what to_representation mirrors)."""
+        return super().to_representation(status)
 
 
 class StripeSubscriptionSerializer(serializers.Serializer):

@@ -45,6 +45,17 @@ CheckoutResponse = inline_serializer(
 PortalResponse = inline_serializer(name="PortalSession", fields={"url": serializers.URLField()})
 
 
+def loaded_subscription(tenant: Tenant) -> Subscription:
+    """The subscription the authentication loaded with the tenant (kept current by the
+    same access versions as the principal, accounts.principals), else the row."""
+    if Tenant.subscription.is_cached(tenant):
+        try:
+            return tenant.subscription
+        except Subscription.DoesNotExist:
+            pass  # never had one: subscription_for puts the tenant on Free
+    return subscription_for(tenant)
+
+
 def subscription_status(tenant: Tenant, local: Subscription | None = None) -> dict[str, Any]:
     from billing.usage import usage_summary  # metering lives beside, and imports, this app
 
@@ -256,4 +267,4 @@ class SubscriptionStatusView(TenantAPIView):
         # it. Another tenant's id answers exactly like an unknown one (no existence leak).
         if wanted != self.context.tenant_id:
             raise ApiError("Not found.", code="not_found", status_code=404)
-        return _status_response(self.tenant, subscription_for(self.tenant))
+        return _status_response(self.tenant, loaded_subscription(self.tenant))

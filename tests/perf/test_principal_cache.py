@@ -193,3 +193,22 @@ def test_a_cached_principal_is_a_copy_that_a_view_cannot_alter(cast, client_for,
     first.role = "owner"
 
     assert principals.MEMBERSHIPS.get(key, tag).role == "member"
+
+
+def test_a_plan_change_shows_in_the_subscription_status_on_the_next_request(
+    cast, client_for, plans
+):
+    from billing.models import Subscription
+
+    client = client_for(cast.viewer)
+    url = f"/api/subscriptions/status/{cast.tenant.id}"
+    warm(client, url)
+    assert client.get(url).json()["plan"]["code"] == "free"
+
+    subscription = Subscription.objects.get(tenant=cast.tenant)
+    subscription.plan = plans["professional"]
+    subscription.save()
+
+    answer = client.get(url).json()
+    assert answer["plan"]["code"] == "professional"
+    assert answer["limits"]["api_calls_per_month"] == 100_000

@@ -39,3 +39,26 @@ def test_a_lattice_without_a_creator_renders_null(cast):
     )
 
     assert LatticeSerializer(lattice).data["created_by"] is None
+
+
+@pytest.mark.parametrize("cancelled", [False, True])
+def test_the_subscription_status_matches_the_field_based_rendering(cast, cancelled):
+    from django.utils import timezone
+
+    from billing.api.serializers import SubscriptionStatusSerializer
+    from billing.api.views import subscription_status
+    from billing.state import subscription_for
+
+    local = subscription_for(cast.tenant)
+    if cancelled:
+        local.cancel_at_period_end = True
+        local.current_period_end = timezone.now()
+        local.canceled_at = timezone.now()
+        local.save()
+    status = subscription_status(cast.tenant, local)
+    serializer = SubscriptionStatusSerializer()
+
+    fast = serializer.to_representation(status)
+
+    assert fast == dict(serializer.field_based_representation(status))
+    assert list(fast) == list(serializer.field_based_representation(status))
