@@ -8,6 +8,10 @@ round trip (AuthContext.data_tag), equals the one it was loaded under. Saving or
 deleting any lattice bumps that version (signals below, connected in LatticesConfig),
 so a deleted lattice is a 404 on every worker on the next request. Without Redis the
 tag is None and every read asks the database.
+
+Pages of the lattice list are kept the same way (PAGES), keyed by tenant and the full
+URL the page was rendered for (its next/previous links are absolute URLs), under the
+same data version: creating or deleting a lattice changes every page of that tenant.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from accounts.principals import PrincipalCache
 # Rows with big explicit obstacle lists are not kept: memory stays bounded.
 MAX_OBSTACLE_POINTS = 2_000
 LATTICES = PrincipalCache(size=5_000)
+# (tenant, absolute URL) -> the rendered page of GET /api/lattices.
+PAGES = PrincipalCache(size=5_000)
 
 
 def cacheable(lattice: Any) -> bool:

@@ -117,8 +117,18 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
         responses={200: s.LatticeSerializer(many=True), **_errors()},
     )
     def list(self, request: Request) -> Response:
+        # This worker's rendered page while the tenant's data version is unchanged.
+        tag = self.context.data_tag
+        key = (self.context.tenant_id, request.build_absolute_uri())
+        if tag is not None:
+            cached = lattice_cache.PAGES.get(key, tag)
+            if cached is not None:
+                return Response(cached)
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.LatticeSerializer(page, many=True).data)
+        response = self.get_paginated_response(s.LatticeSerializer(page, many=True).data)
+        if tag is not None:  # a page lists obstacle counts, never points: always small
+            lattice_cache.PAGES.put(key, tag, response.data)
+        return response
 
     @extend_schema(
         summary="Create a lattice",

@@ -34,9 +34,11 @@ def _empty_process_caches() -> Iterator[None]:
     # Each test starts like a fresh worker; ids are new per test anyway.
     principals.clear_all()
     lattice_cache.LATTICES.clear()
+    lattice_cache.PAGES.clear()
     yield
     principals.clear_all()
     lattice_cache.LATTICES.clear()
+    lattice_cache.PAGES.clear()
 
 
 @pytest.fixture

@@ -124,6 +124,32 @@ def test_a_deleted_lattice_is_a_404_on_the_next_read(cast, client_for, lattice):
     assert viewer.get(f"/api/lattices/{lattice.id}").status_code == 404
 
 
+def test_the_lattice_list_shows_a_new_and_loses_a_deleted_lattice_at_once(
+    cast, client_for, lattice
+):
+    viewer = client_for(cast.viewer)
+    warm(viewer, "/api/lattices", lattice_cache.PAGES)
+    owner = client_for(cast.owner)
+    body = {"name": "new", "dimensions": 2, "size": 4}
+    created = owner.post("/api/lattices", body, format="json")
+    assert created.status_code == 201
+
+    names = [row["name"] for row in viewer.get("/api/lattices").json()["results"]]
+    assert sorted(names) == ["grid", "new"]
+
+    assert owner.delete(f"/api/lattices/{lattice.id}").status_code == 204
+    listed = viewer.get("/api/lattices").json()
+    assert [row["name"] for row in listed["results"]] == ["new"] and listed["count"] == 1
+
+
+def test_a_warm_lattice_list_is_never_another_tenants(cast, client_for, lattice, foreign_lattice):
+    warm(client_for(cast.member), "/api/lattices", lattice_cache.PAGES)
+
+    listed = client_for(cast.outsider).get("/api/lattices").json()
+
+    assert [row["id"] for row in listed["results"]] == [str(foreign_lattice.id)]
+
+
 def test_it_never_serves_another_tenants_lattice_from_a_warm_cache(
     cast, client_for, lattice, foreign_lattice
 ):
