@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
 from catalytic.metrics import LATTICE_OPERATION_SECONDS
@@ -108,7 +108,15 @@ def record_operation(
         api_key_id=api_key_id,
     )
     try:
-        with transaction.atomic():
+        if connection.in_atomic_block:
+            # Foreign keys are checked at commit: check now, inside a savepoint, so a
+            # vanished lattice cannot fail the caller's whole transaction later.
+            with transaction.atomic():
+                operation.save(force_insert=True)
+                connection.check_constraints(table_names=[LatticeOperation._meta.db_table])
+        else:
+            # Autocommit (a request): the insert is its own transaction and fails at
+            # once; atomic() would only add a COMMIT round trip.
             operation.save(force_insert=True)
     except IntegrityError:
         # The lattice was deleted while we computed; its history went with it.
