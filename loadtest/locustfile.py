@@ -46,6 +46,7 @@ STATUS_FILE = os.environ.get("LOADTEST_STATUS_FILE", "")
 # share would be 1,000 logins of the same 200 provisioned people, five sessions each.
 SESSION_USERS = int(os.environ.get("LOADTEST_SESSION_USERS", "100"))
 LOGIN_SPREAD_SECONDS = float(os.environ.get("LOADTEST_LOGIN_SPREAD", "60"))
+LOGOUT_SPREAD_SECONDS = float(os.environ.get("LOADTEST_LOGOUT_SPREAD", "10"))
 # The load generator stands in for the reverse proxy (see X-Forwarded-For below), so it
 # also stamps when each request was sent, as nginx does with
 # `proxy_set_header X-Request-Start "t=${msec}"`; the server refuses with a fast 503 a
@@ -231,6 +232,10 @@ class SessionUser(CatalyticClient):
         self.login()
 
     def on_stop(self) -> None:
+        # People do not all sign out in the same instant: spread the closing logouts over
+        # a few seconds (within run.py's --stop-timeout) instead of sending 100 at once
+        # from a load generator busy stopping every other user.
+        gevent.sleep(random.uniform(0, LOGOUT_SPREAD_SECONDS))
         self.logout()
 
     def signed_in(self) -> bool:
