@@ -205,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
             "FORWARDED_ALLOW_IPS=127.0.0.1",
             # Pre-provisioned access tokens must outlive the run (15 min by default).
             "JWT_ACCESS_TTL_SECONDS=3600",
+            # As behind the proxy that stamps X-Request-Start (docs/deploy.md): a deep
+            # listen queue, so a burst waits instead of having its SYNs dropped (which
+            # clients retry 1, 3, 7 s later: timeouts), and LoadSheddingMiddleware answers
+            # 503 at once to whatever waited longer than QUEUE_TIMEOUT_MS. With the
+            # default 64, the 10,000-user run ended in 30 s timeouts (docs/performance.md).
+            "GUNICORN_BACKLOG=2048",
             *args.server_env,
         ],
     )
