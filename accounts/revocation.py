@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.utils import timezone
 
@@ -261,7 +261,9 @@ def auth_state(
         from django_redis import get_redis_connection
 
         client = get_redis_connection("default")
-        redis_keys = [cache.make_key(k) for k in keys]
+        # One lookup of the backend: every `cache.` access goes through a context-local proxy.
+        make_key = caches["default"].make_key
+        redis_keys = [make_key(k) for k in keys]
         if windows:
             pipe = client.pipeline(transaction=False)
             pipe.mget(redis_keys)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django_ratelimit.core import get_usage
 
 from catalytic.api_errors import ApiError
@@ -82,7 +82,8 @@ class Window:
     @classmethod
     def current(cls, group: str, value: str, period: int, now: float) -> Window:
         digest = hashlib.sha256(f"{group}:{value}".encode()).hexdigest()[:32]
-        key = cache.make_key(f"rl2:{group}:{digest}:{int(now // period)}")
+        # The backend itself: `cache.` goes through a context-local proxy on every access.
+        key = caches["default"].make_key(f"rl2:{group}:{digest}:{int(now // period)}")
         return cls(group, value, period, key, period - now % period)
 
     @property
