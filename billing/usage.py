@@ -13,12 +13,13 @@ do not count.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
@@ -62,8 +63,11 @@ class UsageResult:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-def _increment_sql(limit: int | None) -> str:
-    qn = connection.ops.quote_name
+@functools.cache
+def _increment_statement(vendor: str, limited: bool) -> tuple[str, bool]:
+    """The conditional UPDATE for this database, and whether it returns the new count."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    qn = conn.ops.quote_name
     meta = UsageCounter._meta
     calls = qn(meta.get_field("api_calls").column)
     # Identifiers come from the model's metadata, never from input; values are parameters.
@@ -73,38 +77,36 @@ def _increment_sql(limit: int | None) -> str:
     period = qn(meta.get_field("period_start").column)
     sql = f"UPDATE {table} SET {calls} = {calls} + 1, {updated_at} = %s "  # noqa: S608
     sql += f"WHERE {tenant} = %s AND {period} = %s"
-    if limit is not None:
+    if limited:
         sql += f" AND {calls} < %s"
-    return sql
-
-
-def _supports_update_returning() -> bool:
-    if connection.vendor == "postgresql":
-        return True
-    if connection.vendor == "sqlite":
+    returning = vendor == "postgresql"
+    if vendor == "sqlite":
         import sqlite3
 
-        return sqlite3.sqlite_version_info >= (3, 35)
-    return False
+        returning = sqlite3.sqlite_version_info >= (3, 35)
+    if returning:
+        sql += f" RETURNING {calls}"
+    return sql, returning
 
 
 def _try_increment(tenant_id: Any, period: Period, limit: int | None, now: datetime) -> int | None:
     """Spend one call if the row exists and is under the limit; the new count, else None."""
+    # One lookup through the context-local `connection` proxy: this runs on every call.
+    conn = connections[DEFAULT_DB_ALIAS]
     meta = UsageCounter._meta
     params: list[Any] = [
-        meta.get_field("updated_at").get_db_prep_value(now, connection),
-        meta.get_field("tenant").get_db_prep_value(tenant_id, connection),
-        meta.get_field("period_start").get_db_prep_value(period.start, connection),
+        meta.get_field("updated_at").get_db_prep_value(now, conn),
+        meta.get_field("tenant").get_db_prep_value(tenant_id, conn),
+        meta.get_field("period_start").get_db_prep_value(period.start, conn),
     ]
     if limit is not None:
         params.append(limit)
-    sql = _increment_sql(limit)
-    with connection.cursor() as cursor:
-        if _supports_update_returning():
-            cursor.execute(sql + f" RETURNING {connection.ops.quote_name('api_calls')}", params)
+    sql, returning = _increment_statement(conn.vendor, limit is not None)
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
             row = cursor.fetchone()
             return int(row[0]) if row else None
-        cursor.execute(sql, params)
         if cursor.rowcount != 1:
             return None
     # Without RETURNING the figure read back may include concurrent calls; the count is exact.
