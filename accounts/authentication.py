@@ -88,7 +88,7 @@ def session_membership(claims: dict[str, Any]) -> Membership:
     windows = windows_to_count(tenant_id, None, time.time())
     state = revocation.auth_state(jti, [user_key, tenant_key, data_key], windows)
     try:
-        membership = _live_membership(claims, user_id, tenant_id, state)
+        membership = _live_membership(claims, user_id, tenant_id, state, user_key, tenant_key)
     except TokenError:
         if state.rate_counts:
             undo_hits(windows)
@@ -99,12 +99,15 @@ def session_membership(claims: dict[str, Any]) -> Membership:
 
 
 def _live_membership(
-    claims: dict[str, Any], user_id: uuid.UUID, tenant_id: uuid.UUID, state: revocation.AuthState
+    claims: dict[str, Any],
+    user_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    state: revocation.AuthState,
+    user_key: str,
+    tenant_key: str,
 ) -> Membership:
     if state.verdict is revocation.Verdict.REVOKED:
         raise _revoked()
-    user_key = revocation.user_version_key(user_id)
-    tenant_key = revocation.tenant_version_key(tenant_id)
     tag = state.tag(user_key, tenant_key)
     membership = None
     if tag is not None:
