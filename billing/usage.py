@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
@@ -193,23 +193,30 @@ def usage_summary(tenant: Any, *, now: datetime | None = None) -> dict[str, Any]
 def _usage_figures(tenant_id: Any, period: Period) -> tuple[int, int]:
     """API calls this period and lattices stored, in one query (both pages and the API
     show them together; two ORM queries cost twice the round trips and compiles)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields = UsageCounter._meta
+    tenant_param = fields.get_field("tenant").get_db_prep_value(tenant_id, conn)
+    start_param = fields.get_field("period_start").get_db_prep_value(period.start, conn)
+    with conn.cursor() as cursor:
+        cursor.execute(_usage_statement(conn.vendor), [tenant_param, start_param, tenant_param])
+        used, stored = cursor.fetchone()
+    return int(used or 0), int(stored or 0)
+
+
+@functools.cache
+def _usage_statement(vendor: str) -> str:
+    """_usage_figures' SELECT for this database, built once like the metering UPDATE."""
     from lattices.models import Lattice  # the product app depends on billing, not vice versa
 
-    qn = connection.ops.quote_name
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
     counter, lattice = UsageCounter._meta, Lattice._meta
     calls = qn(counter.get_field("api_calls").column)
     counter_tenant = qn(counter.get_field("tenant").column)
     period_start = qn(counter.get_field("period_start").column)
     lattice_tenant = qn(lattice.get_field("tenant").column)
     # Identifiers come from the models' metadata, never from input; values are parameters.
-    sql = (
+    return (
         f"SELECT (SELECT {calls} FROM {qn(counter.db_table)} "  # noqa: S608
         f"WHERE {counter_tenant} = %s AND {period_start} = %s), "
         f"(SELECT COUNT(*) FROM {qn(lattice.db_table)} WHERE {lattice_tenant} = %s)"
     )
-    tenant_param = counter.get_field("tenant").get_db_prep_value(tenant_id, connection)
-    start_param = counter.get_field("period_start").get_db_prep_value(period.start, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [tenant_param, start_param, tenant_param])
-        used, stored = cursor.fetchone()
-    return int(used or 0), int(stored or 0)
