@@ -22,21 +22,22 @@ def is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
 
-class PageSessionMiddleware(SessionMiddleware):
-    # Django's process_response already leaves a request without a session alone.
+class _PagesOnly:
+    """Run the wrapped middleware's process_request for pages only. Django's own
+    process_response already leaves a request without a session or messages alone."""
+
     def process_request(self, request: HttpRequest) -> None:
         if not is_api(request):
-            super().process_request(request)
+            super().process_request(request)  # type: ignore[misc]
 
 
-class PageAuthenticationMiddleware(AuthenticationMiddleware):
-    def process_request(self, request: HttpRequest) -> None:
-        if not is_api(request):
-            super().process_request(request)
+class PageSessionMiddleware(_PagesOnly, SessionMiddleware):
+    pass
 
 
-class PageMessageMiddleware(MessageMiddleware):
-    # Django's process_response already leaves a request without messages alone.
-    def process_request(self, request: HttpRequest) -> None:
-        if not is_api(request):
-            super().process_request(request)
+class PageAuthenticationMiddleware(_PagesOnly, AuthenticationMiddleware):
+    pass
+
+
+class PageMessageMiddleware(_PagesOnly, MessageMiddleware):
+    pass
