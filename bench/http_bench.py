@@ -240,22 +240,30 @@ def run_wrk(
 # --- The server under test --------------------------------------------------------------
 
 
+def production_settings(args: argparse.Namespace, workdir: Path, hosts: str) -> dict[str, str]:
+    """The production settings every benchmark runs the app with (also bench/profile_api)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "catalytic.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(48)[:50],
+        "ALLOWED_HOSTS": hosts,
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"{args.postgres.rstrip('/')}/{args.database}",
+        "REDIS_URL": f"{args.redis.rstrip('/')}/{args.redis_db}",
+        "CATALYTIC_VAR_DIR": str(workdir / "var"),
+        "JWT_KEYS_DIR": str(workdir / "jwt-keys"),
+        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def server_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
     for name in ("JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH", "CATALYTIC_TESTING"):
         env.pop(name, None)
+    env.update(production_settings(args, workdir, "127.0.0.1,localhost"))
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "catalytic.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(48)[:50],
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": f"{args.postgres.rstrip('/')}/{args.database}",
-            "REDIS_URL": f"{args.redis.rstrip('/')}/{args.redis_db}",
-            "CATALYTIC_VAR_DIR": str(workdir / "var"),
-            "JWT_KEYS_DIR": str(workdir / "jwt-keys"),
-            "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
             "GUNICORN_BIND": f"127.0.0.1:{args.port}",
             "GUNICORN_WORKERS": str(args.workers),
             # The API rate limits stay on (their counting is part of a request's cost) but
@@ -264,7 +272,6 @@ def server_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
             "API_RATE_PROFESSIONAL": "10000000/m",
             "API_KEY_RATE": "10000000/m",
             "GUNICORN_GRACEFUL_TIMEOUT": "5",
-            "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -31,21 +31,9 @@ PASSWORD = "bench-Lattice-password-2718"
 def configure(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(REPO))
     workdir = Path(tempfile.mkdtemp(prefix="catalytic-profile-"))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "catalytic.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(48)[:50],
-            "ALLOWED_HOSTS": "testserver,127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": f"{args.postgres.rstrip('/')}/{args.database}",
-            "REDIS_URL": f"{args.redis.rstrip('/')}/{args.redis_db}",
-            "CATALYTIC_VAR_DIR": str(workdir / "var"),
-            "JWT_KEYS_DIR": str(workdir / "jwt-keys"),
-            "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    from http_bench import production_settings  # this folder: the bench's own settings
+
+    os.environ.update(production_settings(args, workdir, "testserver,127.0.0.1"))
     (workdir / "metrics").mkdir(parents=True)
     from accounts.jwt_keys import generate_private_key, write_key_pair
 
