@@ -112,5 +112,11 @@ class LoadSheddingMiddleware:
                     503,
                 )
                 response["Retry-After"] = "1"
+                # Sent before CommonMiddleware would add it: without it gunicorn frames
+                # the body in chunks (more writes per refusal).
+                response["Content-Length"] = str(len(response.content))
+                # REQUESTS_SHED counts these; Django's per-response warning would write a
+                # log line for each refusal exactly when the machine is busiest.
+                response._has_been_logged = True  # type: ignore[attr-defined]
                 return response
         return self.get_response(request)

@@ -40,8 +40,9 @@ def test_it_ignores_a_queue_start_it_cannot_read():
 
 
 def test_a_request_that_queued_too_long_is_refused_with_503_and_retry_after(
-    behind_proxy, client, cast, client_for
+    behind_proxy, client, cast, client_for, caplog
 ):
+    caplog.set_level("WARNING", logger="django.request")
     response = client_for(cast.member).get(
         "/api/lattices", HTTP_X_REQUEST_START=stamped(2.0), REMOTE_ADDR="127.0.0.1"
     )
@@ -49,6 +50,9 @@ def test_a_request_that_queued_too_long_is_refused_with_503_and_retry_after(
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     assert response.json()["error"]["code"] == "overloaded"
+    # A whole body with its length, not chunks, and no warning line per refusal.
+    assert int(response["Content-Length"]) == len(response.content)
+    assert caplog.records == []
 
 
 def test_a_request_served_in_time_goes_through(behind_proxy, cast, client_for):
@@ -88,7 +92,16 @@ def test_shedding_can_be_switched_off(settings, cast, client_for):
 
 
 def load_gunicorn_conf(monkeypatch, **env: str) -> dict:
-    for name in ("GUNICORN_ACCESS_LOG", "GUNICORN_BACKLOG", "GUNICORN_WORKERS"):
+    from gunicorn import util
+
+    # The file patches gunicorn's close (catalytic/socket_close.py); undo it afterwards.
+    monkeypatch.setattr(util, "close_graceful", util.close_graceful)
+    for name in (
+        "GUNICORN_ACCESS_LOG",
+        "GUNICORN_BACKLOG",
+        "GUNICORN_WORKERS",
+        "GUNICORN_LINGER_ON_CLOSE",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -109,3 +122,15 @@ def test_gunicorns_access_log_and_backlog_can_be_turned_back_on(monkeypatch):
 
     assert conf["accesslog"] == "-"
     assert conf["backlog"] == 2048
+
+
+def test_gunicorn_closes_connections_without_waiting_for_the_client_unless_told(monkeypatch):
+    from gunicorn import util
+
+    original = util.close_graceful
+    load_gunicorn_conf(monkeypatch)
+    assert util.close_graceful is not original
+
+    monkeypatch.setattr(util, "close_graceful", original)
+    load_gunicorn_conf(monkeypatch, GUNICORN_LINGER_ON_CLOSE="1")
+    assert util.close_graceful is original
