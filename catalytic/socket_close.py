@@ -32,8 +32,8 @@ def _drain_pending(sock: socket.socket) -> bool:
         try:
             data = sock.recv(4096, socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
-            # Nothing buffered: pending only if the client had sent request bytes the
-            # app left unread (they would have been buffered, so this means none were).
+            # Nothing more buffered now. Leftovers just drained mean the client was still
+            # sending its request, so more may follow; none means it had sent it all.
             return drained > 0
         except OSError:
             return False

@@ -90,6 +90,7 @@ class PostgresCluster:
         self.port = free_port()
         self.data = base / "pgdata"
         self.log = base / "postgres.log"
+        self.started_at = float("-inf")  # when start() last brought it up (monotonic)
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             try:
@@ -342,7 +343,7 @@ class Stack:
         # documented one 503 per worker, docs/deploy.md). Which worker a test's first
         # request reaches is the kernel's choice, so let every such connection pass the
         # idle threshold before the next test starts.
-        since_restart = time.monotonic() - getattr(self.postgres, "started_at", 0.0)
+        since_restart = time.monotonic() - self.postgres.started_at
         if since_restart < HEALTH_CHECK_AFTER_IDLE + 0.5:
             time.sleep(HEALTH_CHECK_AFTER_IDLE + 0.5 - since_restart)
 
