@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    "--disable-quic",
+    # The browser resolves no name but localhost. Playwright does not route the hop of a
+    # redirect (our 303 to Stripe's hosted page): Chromium fetches it itself, and a real
+    # lookup on this closed network can stall for seconds (a Checkout redirect timed out
+    # once in CI). Refused at once, the hop fails and the error page's reload, a second
+    # later, goes through the route below and gets the stand-in page.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+    "--dns-prefetch-disable",
 ]
 STRIPE_HOSTED = re.compile(r"^https://(checkout|billing)\.stripe\.com/")
 
@@ -109,6 +118,19 @@ def browser_context(chromium: Any, live_server: Any) -> Iterator[Any]:
 @pytest.fixture
 def page(browser_context: Any) -> Iterator[Any]:
     page = browser_context.new_page()
+    # What the browser asked for and when: pytest prints it only when the test fails, so a
+    # timeout in CI says which request was slow.
+    started = time.monotonic()
+    timeline: list[str] = []
+
+    def note(event: str, request: Any) -> None:
+        timeline.append(
+            f"{time.monotonic() - started:7.2f}s {event} {request.method} {request.url}"
+        )
+
+    page.on("request", lambda request: note("request ", request))
+    page.on("requestfinished", lambda request: note("finished", request))
+    page.on("requestfailed", lambda request: note(f"failed ({request.failure})", request))
     # Destructive forms ask for confirmation (static/js/app.js); a person would say yes.
     page.on("dialog", lambda dialog: dialog.accept())
     problems: list[str] = []
@@ -122,6 +144,7 @@ def page(browser_context: Any) -> Iterator[Any]:
         ),
     )
     yield page
+    print("browser timeline:", *timeline, sep="\n")
     # Our pages load no inline script or style (the CSP forbids them) and throw no errors;
     # a violation shows up here as "Refused to ...". Requests we abort on purpose, and pages
     # answered with a 4xx on purpose (a form with errors is a 400), don't count.
