@@ -4,10 +4,11 @@
     .venv/bin/python bench/profile_api.py --endpoint lattice_read_api_key --sort tottime
 
 Runs in-process with the production settings (DEBUG=false) on PostgreSQL database
-`--database` (default catalytic_bench, **emptied**) and Redis db `--redis-db` (default 5,
-**flushed**), seeds one tenant through the API, then times `--requests` calls of one
-endpoint (after a warm-up) and prints per-request CPU, SQL queries and Redis round
-trips, then cProfile's top functions. Complements bench/http_bench.py, which measures
+`--database` (default catalytic_bench, created and migrated when missing, **emptied**)
+and Redis db `--redis-db` (default 5, **flushed**), seeds one tenant through the API,
+then times `--requests` calls of one endpoint (after a warm-up) and prints per-request
+CPU, SQL queries and Redis round trips, then cProfile's own time per package and its top
+functions. Complements bench/http_bench.py, which measures
 the same endpoints through gunicorn and wrk.
 """
 
@@ -101,6 +102,30 @@ def request_for(name: str, ids: dict[str, str]) -> tuple[str, str, dict[str, Any
     return table[name]
 
 
+def package_of(filename: str) -> str:
+    """`.../site-packages/django/db/x.py` -> "django"; our own `accounts/x.py` -> "accounts"."""
+    path = Path(filename)
+    parts = path.parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].removesuffix(".py")
+    if path.is_relative_to(REPO):
+        return path.relative_to(REPO).parts[0].removesuffix(".py")
+    return "python" if filename.startswith(("/", "<frozen")) else "builtins"
+
+
+def print_by_package(stats: pstats.Stats, requests: int) -> None:
+    """Own time (tottime) per package, per request: which layer to look at first."""
+    totals: dict[str, float] = {}
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        package = package_of(filename)
+        totals[package] = totals.get(package, 0.0) + tottime
+    grand = sum(totals.values())
+    print("own CPU by package (profiled, per request):")
+    for package, seconds in sorted(totals.items(), key=lambda item: -item[1])[:15]:
+        share = 100 * seconds / grand
+        print(f"  {package:<22} {1000 * seconds / requests:7.3f} ms  {share:5.1f} %")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint", default="lattice_read_jwt")
@@ -114,21 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-db", type=int, default=5)
     args = parser.parse_args(argv)
     configure(args)
+    from http_bench import prepare_database
 
-    import django
-
-    django.setup()
-    import redis
-    from django.core.management import call_command
+    # Created and migrated when missing, as the HTTP bench does; then emptied.
+    prepare_database(args, {"REDIS_URL": os.environ["REDIS_URL"]})
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
-    call_command("flush", interactive=False, verbosity=0)
-    from billing.seeding import seed_plans
-
-    list(seed_plans())
-    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
 
     # Count Redis round trips: every command or pipeline goes through send_packed_command.
     from redis.connection import AbstractConnection
@@ -176,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         call()
     profiler.disable()
     stats = pstats.Stats(profiler).sort_stats(args.sort)
+    print_by_package(stats, args.requests)
     stats.print_stats(args.top)
     if args.callers:
         stats.print_callers(args.callers)

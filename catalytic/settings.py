@@ -230,6 +230,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "catalytic.negotiation.ContentNegotiation",
     # DRF's JSONParser, plus a 400 for hostile nesting (see catalytic/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["catalytic.parsers.SafeJSONParser"],
     # drf-spectacular's, plus the framework's own errors on every operation.

@@ -32,6 +32,16 @@ def _fast_and_isolated(settings: Any, tmp_path_factory: pytest.TempPathFactory) 
         cache.clear()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any) -> Any:
+    """pytest-django's test databases; /health's probe thread keeps a connection to
+    them, which must be closed before they are dropped."""
+    yield
+    from catalytic.health import close_database_probe
+
+    close_database_probe()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _jwt_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Tests sign with throwaway keys, never the developer's var/ keys.

@@ -9,6 +9,7 @@ counts) are returned as decimal strings: JSON numbers that large lose digits in 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field, inline_serializer
@@ -145,11 +146,13 @@ class ObstaclesSummarySerializer(serializers.Serializer):
     points = PointsField(required=False, help_text="Explicit points (detail view only).")
 
 
-_DATETIME = serializers.DateTimeField()
-
-
-def _iso(value: Any) -> Any:
-    return _DATETIME.to_representation(value)
+def _iso(value: datetime | None) -> str | None:
+    """What DRF's DateTimeField renders under TIME_ZONE = "UTC" (nothing activates another
+    zone): ISO 8601 with a Z, without its per-call lookup of the current time zone."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class LatticeSerializer(serializers.ModelSerializer):

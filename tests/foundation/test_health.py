@@ -69,3 +69,53 @@ def test_it_reaches_a_real_redis_when_configured(settings):
     if not settings.REDIS_URL:
         pytest.skip("REDIS_URL is not set: the embedded default has no Redis")
     assert health._probe_redis()["connected"] is True
+
+
+def connections_opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the threads that opened a database connection from now on."""
+    import threading
+
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    opened: list[str] = []
+    original = BaseDatabaseWrapper.connect
+
+    def counting(self: BaseDatabaseWrapper) -> None:
+        opened.append(threading.current_thread().name)
+        original(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "connect", counting)
+    return opened
+
+
+@pytest.mark.django_db
+def test_probes_reuse_one_connection_where_connections_persist(client, monkeypatch):
+    from django.db import connection
+
+    if not connection.settings_dict["CONN_MAX_AGE"]:
+        pytest.skip("the embedded default (SQLite) keeps no connections")
+    health.close_database_probe()
+    opened = connections_opened(monkeypatch)
+
+    statuses = [client.get("/health").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    probe_connections = [name for name in opened if name.startswith("health-db")]
+    assert len(probe_connections) == 1
+
+
+@pytest.mark.django_db
+def test_a_kept_connection_that_died_is_replaced_without_reporting_an_outage(client):
+    from django.db import connection, connections
+
+    if not connection.settings_dict["CONN_MAX_AGE"]:
+        pytest.skip("no kept connection with the embedded default")
+    assert client.get("/health").status_code == 200
+
+    # The server side of the kept connection goes away (as in a PostgreSQL restart);
+    # Django still thinks it is open.
+    health._database_thread.submit(lambda: connections["default"].connection.close()).result()
+
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["database"]["connected"] is True

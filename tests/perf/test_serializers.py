@@ -62,3 +62,24 @@ def test_the_subscription_status_matches_the_field_based_rendering(cast, cancell
 
     assert fast == dict(serializer.field_based_representation(status))
     assert list(fast) == list(serializer.field_based_representation(status))
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2026-11-26T04:38:12.728637+00:00",
+        "2026-11-26T04:38:12+00:00",  # no microseconds: isoformat leaves them out
+        "2026-11-26T05:38:12.5+01:00",  # another zone: rendered in UTC
+    ],
+)
+def test_timestamps_render_as_drf_renders_them(moment):
+    from datetime import datetime
+
+    from rest_framework.fields import DateTimeField
+
+    from lattices.api.serializers import _iso
+
+    value = datetime.fromisoformat(moment)
+
+    assert _iso(value) == DateTimeField().to_representation(value)
+    assert _iso(value).endswith("Z")
