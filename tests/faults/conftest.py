@@ -6,7 +6,8 @@ tests may stop and restart them at will. The app is the production command
 (`gunicorn -c gunicorn.conf.py catalytic.wsgi`, DEBUG off) pointed at them.
 
 Missing binaries skip the tests with the reason, except under CI=true, where the
-harness must run.
+harness must run. With FAULTS_KEEP_LOGS=1 (and `-s`) the temporary folder, with the
+app's gunicorn.log and the cluster's postgres.log, is kept and its path printed.
 """
 
 from __future__ import annotations
@@ -338,11 +339,16 @@ class Stack:
             self.redis.start()
         if self.mail.controller is None:
             self.mail.start()
-        # A worker whose connection predates a PostgreSQL restart answers its next request
-        # 503 unless that connection sat idle long enough to be health-checked first (the
-        # documented one 503 per worker, docs/deploy.md). Which worker a test's first
-        # request reaches is the kernel's choice, so let every such connection pass the
-        # idle threshold before the next test starts.
+        self.settle_after_restart()
+
+    def settle_after_restart(self) -> None:
+        """Let every connection that predates a PostgreSQL restart pass the idle threshold.
+
+        Such a connection is then health-checked before its next use. Without the wait
+        a worker resends a request's first statement on a new connection
+        (catalytic/db/postgresql), but a request that meets the ended session inside a
+        transaction still answers 503: one test's restart must not leak into the next.
+        """
         since_restart = time.monotonic() - self.postgres.started_at
         if since_restart < HEALTH_CHECK_AFTER_IDLE + 0.5:
             time.sleep(HEALTH_CHECK_AFTER_IDLE + 0.5 - since_restart)
@@ -425,7 +431,10 @@ def stack() -> Iterator[Stack]:
         with contextlib.suppress(Exception):
             if postgres.is_running():
                 postgres.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        if os.environ.get("FAULTS_KEEP_LOGS"):
+            print(f"fault-test logs kept in {base}")  # gunicorn.log, postgres.log
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

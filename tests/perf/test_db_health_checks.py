@@ -99,17 +99,61 @@ def test_an_idle_connection_is_checked_and_a_dead_one_replaced(
     assert new_pid != pid
 
 
-def test_a_recently_used_connection_that_died_fails_one_request_then_recovers(
+def test_a_recently_used_connection_the_server_ended_is_replaced_within_the_request(
     worker_connection, clock
 ):
     pid = request(worker_connection)
+    kill_backend(pid)  # what a restart does to an idle session: admin_shutdown (57P01)
+    clock.now += 1.0  # too recent to be health-checked
+
+    new_pid = request(worker_connection)  # the first statement is sent again, on a new one
+
+    assert new_pid != pid
+    assert worker_connection.connection is not None  # kept for the next request
+
+
+def test_a_session_ended_after_the_request_used_it_still_fails(worker_connection, clock):
+    pid = request(worker_connection)
+    clock.now += 1.0
+    worker_connection.close_if_unusable_or_obsolete()  # a new request begins
+    with worker_connection.cursor() as cursor:
+        cursor.execute("SELECT 1")  # the request has used the connection
+    kill_backend(pid)
+
+    with pytest.raises(OperationalError), worker_connection.cursor() as cursor:
+        cursor.execute("SELECT 2")  # answered 503 by the API's error handler
+    worker_connection.close_if_unusable_or_obsolete()  # the request ends
+    assert worker_connection.connection is None  # closed: the next request reconnects
+    assert request(worker_connection) != pid
+
+
+def test_a_session_ended_inside_a_transaction_is_not_resent(worker_connection, clock):
+    from django.db import connections, transaction
+
+    pid = request(worker_connection)
     kill_backend(pid)
     clock.now += 1.0
-    with pytest.raises(OperationalError):
-        request(worker_connection)  # answered 503 by the API's error handler
-    assert worker_connection.connection is None  # closed when that request ended
-    clock.now += 0.1
-    assert request(worker_connection) != pid
+    worker_connection.close_if_unusable_or_obsolete()
+    connections[worker_connection.alias] = worker_connection
+    try:
+        with (
+            pytest.raises(OperationalError),
+            transaction.atomic(using=worker_connection.alias),
+            worker_connection.cursor() as cursor,
+        ):
+            cursor.execute("SELECT 1")
+    finally:
+        del connections[worker_connection.alias]
+
+
+def test_a_connection_that_vanished_is_not_resent(worker_connection, clock):
+    request(worker_connection)
+    clock.now += 1.0
+    worker_connection.close_if_unusable_or_obsolete()
+    worker_connection.connection.pgconn.finish()  # gone without a word from the server
+
+    with pytest.raises(OperationalError), worker_connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 def test_zero_checks_before_every_request(worker_connection, clock, monkeypatch):
