@@ -265,6 +265,7 @@ class SessionUser(CatalyticClient):
             if response.status_code != 200:
                 response.failure(f"login answered {response.status_code}")
                 self.auth = {}
+                self.refresh_token = ""
                 return
             body = response.json()
             access = body.get("access_token") or body.get("access")
@@ -280,7 +281,9 @@ class SessionUser(CatalyticClient):
             headers=self.headers(),
             name="/api/tenants/logout",
         )
+        # Signed out: that refresh token is revoked (using it would be a 401 we earned).
         self.auth = {}
+        self.refresh_token = ""
 
     @task(1)
     def refresh(self) -> None:
