@@ -25,6 +25,7 @@ from django.utils import timezone
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
 from billing.models import UsageCounter
 from catalytic.api_errors import ApiError
+from catalytic.timestamps import iso_utc
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def usage_summary(tenant: Any, *, now: datetime | None = None) -> dict[str, Any]
         "plan": tenant_plan(tenant).code,
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
-        "resets_at": period.resets_at.isoformat().replace("+00:00", "Z"),
+        "resets_at": iso_utc(period.resets_at),
         "api_calls": {"used": calls, "limit": plan_limit(tenant, "api_calls_per_month")},
         "lattices": {"used": lattices, "limit": plan_limit(tenant, "max_lattices")},
     }

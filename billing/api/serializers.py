@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from billing.plans import INTERVALS, PLANS
+from catalytic.timestamps import iso_utc
 
 PLAN_CODES = [plan.code for plan in PLANS]
 PAID_PLAN_CODES = [plan.code for plan in PLANS if plan.is_paid]
@@ -72,7 +73,6 @@ class PlanSerializer(serializers.Serializer):
     limits = LimitsSerializer()
 
 
-_DATETIME = serializers.DateTimeField()
 _STATUS_DATETIMES = ("current_period_start", "current_period_end", "trial_end", "canceled_at")
 
 
@@ -104,7 +104,7 @@ class SubscriptionStatusSerializer(serializers.Serializer):
             elif name == "limits":
                 value = {key: value[key] for key in LimitsSerializer._declared_fields}
             elif name in _STATUS_DATETIMES and value is not None:
-                value = _DATETIME.to_representation(value)
+                value = iso_utc(value)
             elif name == "cancel_at_period_end":
                 value = bool(value)
             out[name] = value

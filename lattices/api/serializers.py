@@ -9,12 +9,12 @@ counts) are returned as decimal strings: JSON numbers that large lose digits in 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from catalytic.timestamps import iso_utc
 from lattices import engine
 from lattices.models import Lattice, LatticeOperation
 
@@ -146,15 +146,6 @@ class ObstaclesSummarySerializer(serializers.Serializer):
     points = PointsField(required=False, help_text="Explicit points (detail view only).")
 
 
-def _iso(value: datetime | None) -> str | None:
-    """What DRF's DateTimeField renders under TIME_ZONE = "UTC" (nothing activates another
-    zone): ISO 8601 with a Z, without its per-call lookup of the current time zone."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 class LatticeSerializer(serializers.ModelSerializer):
     obstacles = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
@@ -191,8 +182,8 @@ class LatticeSerializer(serializers.ModelSerializer):
             "counts": self.get_counts(lattice),
             "memory": self.get_memory(lattice),
             "created_by": str(created_by) if created_by is not None else None,
-            "created_at": _iso(lattice.created_at),
-            "updated_at": _iso(lattice.updated_at),
+            "created_at": iso_utc(lattice.created_at),
+            "updated_at": iso_utc(lattice.updated_at),
         }
 
     def field_based_representation(self, lattice: Lattice) -> Any:

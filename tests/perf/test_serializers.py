@@ -77,9 +77,9 @@ def test_timestamps_render_as_drf_renders_them(moment):
 
     from rest_framework.fields import DateTimeField
 
-    from lattices.api.serializers import _iso
+    from catalytic.timestamps import iso_utc
 
     value = datetime.fromisoformat(moment)
 
-    assert _iso(value) == DateTimeField().to_representation(value)
-    assert _iso(value).endswith("Z")
+    assert iso_utc(value) == DateTimeField().to_representation(value)
+    assert iso_utc(value).endswith("Z")
