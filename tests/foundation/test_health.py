@@ -112,8 +112,8 @@ def test_a_kept_connection_that_died_is_replaced_without_reporting_an_outage(cli
         pytest.skip("no kept connection with the embedded default")
     assert client.get("/health").status_code == 200
 
-    # The server side of the kept connection goes away (as in a PostgreSQL restart);
-    # Django still thinks it is open.
+    # The kept connection is lost without a word from the server (a session the server
+    # ended is resent by the backend itself); Django still thinks it is open.
     health._database_thread.submit(lambda: connections["default"].connection.close()).result()
 
     response = client.get("/health")
