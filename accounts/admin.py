@@ -8,7 +8,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.http import HttpRequest
 
-from accounts.models import ApiKey, RefreshToken, User
+from accounts.models import ApiKey, TokenFamily, User
 from tenants.models import Membership
 
 
@@ -40,7 +40,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "first_name", "last_name", "is_active", "is_staff", "date_joined")
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("email", "first_name", "last_name")
-    readonly_fields = ("last_login", "date_joined", "tokens_revoked_before")
+    readonly_fields = ("last_login", "date_joined")
     inlines = [MembershipInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -49,7 +49,7 @@ class UserAdmin(DjangoUserAdmin):
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined", "tokens_revoked_before")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -95,14 +95,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
             )
 
 
-@admin.register(RefreshToken)
-class RefreshTokenAdmin(admin.ModelAdmin):
-    """Read-only view of sessions; the token itself is never stored."""
+@admin.register(TokenFamily)
+class TokenFamilyAdmin(admin.ModelAdmin):
+    """Read-only view of sign-in sessions (simplejwt's own admin lists their tokens)."""
 
-    list_display = ("user", "membership", "issued_at", "expires_at", "rotated_at", "revoked_at")
-    search_fields = ("user__email", "jti", "family")
+    list_display = ("user", "membership", "created_at", "expires_at", "revoked_at")
+    search_fields = ("user__email", "id")
     list_select_related = ("user", "membership__tenant")
-    readonly_fields = [field.name for field in RefreshToken._meta.fields]
+    readonly_fields = [field.name for field in TokenFamily._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,7 +15,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import revocation
 from accounts.authentication import API_KEY_PREFIX, hash_api_key
 from accounts.models import ApiKey
 from catalytic.api_errors import ApiError
@@ -89,8 +88,6 @@ def revoke_api_key(*, tenant: Any, actor: Any, api_key: ApiKey, request: Any = N
             .update(revoked_at=timezone.now())
         )
         if updated:
-            # QuerySet.update() sends no signal: workers' cached copies must go now.
-            revocation.bump_versions(api_keys=[api_key.prefix])
             audit.record(
                 "api_key.revoked",
                 tenant=tenant,

@@ -180,17 +180,6 @@ class AcceptExistingUserForm(ApiErrorMixin, forms.Form):
         return self.cleaned_data["password1"]
 
 
-class ProfileForm(forms.Form):
-    first_name = forms.CharField(
-        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
-    )
-    last_name = forms.CharField(
-        max_length=150,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
-
-
 class ChangePasswordForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
     prefix = "pw"
     current_password = _password_field("Current password", "current-password")

@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from jwt.algorithms import RSAAlgorithm
 
 
 def _b64url_uint(value: int) -> str:
@@ -254,7 +253,3 @@ def reset_keyring() -> None:
     with _lock:
         _keyring = None
         _keyring_fingerprint = None
-
-
-def jwk_to_public_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
-    return RSAAlgorithm.from_jwk(json.dumps(jwk))  # type: ignore[return-value]

@@ -45,9 +45,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
-    # Access tokens issued (iat) before this instant are refused: set when the
-    # user's sessions are revoked (refresh-token theft, password reset).
-    tokens_revoked_before = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -68,51 +65,38 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
 
-class RefreshToken(models.Model):
-    """One issued refresh token; the row makes rotation and revocation durable.
+class TokenFamily(models.Model):
+    """One sign-in: every refresh token rotated from it, and every access token they
+    issued, carry this id in their `family` claim.
 
-    Tokens issued from one login form a `family`. Refreshing marks the row
-    `rotated_at` and issues the next member of the family; presenting a rotated
-    token again means it was copied, and every session of the user is revoked.
-    The access token issued with each refresh token is remembered, so revoking
-    a session also denylists the access tokens it handed out.
+    simplejwt blacklists each rotated refresh token (its token_blacklist app); this row
+    adds what it lacks. Presenting a blacklisted refresh token of a live family means
+    it was copied, and every session of the user is revoked. Revoking the family
+    (logout, removal, reuse) refuses its access tokens on their next request, on every
+    app node: the authentication reads `revoked_at` in the query that loads the member.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    jti = models.CharField(max_length=64, unique=True)
-    family = models.UUIDField(db_index=True)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
-    # Cascade: a removed member's refresh tokens disappear with the membership.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    # Cascade: a removed member's sessions disappear with the membership.
     membership = models.ForeignKey(
-        "tenants.Membership", on_delete=models.CASCADE, related_name="refresh_tokens"
+        "tenants.Membership", on_delete=models.CASCADE, related_name="token_families"
     )
-    issued_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the newest refresh token of the family expires: pruned after that.
     expires_at = models.DateTimeField(db_index=True)
-    rotated_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    access_jti = models.CharField(max_length=64, db_index=True)
-    access_expires_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["-issued_at"]
+        ordering = ["-created_at"]
+        verbose_name_plural = "token families"
 
     def __str__(self) -> str:
-        return f"refresh {self.jti[:8]} of {self.user_id}"
+        return f"session {str(self.pk)[:8]} of {self.user_id}"
 
     @property
     def is_live(self) -> bool:
-        return self.rotated_at is None and self.revoked_at is None
-
-
-class RevokedAccessToken(models.Model):
-    """The durable denylist: the cache holds the same jtis, this survives a flush."""
-
-    jti = models.CharField(max_length=64, primary_key=True)
-    expires_at = models.DateTimeField(db_index=True)
-    revoked_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return self.jti
+        return self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class ApiKey(TenantOwnedModel):

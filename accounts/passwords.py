@@ -15,10 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts import revocation
-from accounts.authentication import LIVE_TENANT_STATUSES
 from accounts.models import User
-from accounts.sessions import revoke_user_sessions
+from accounts.sessions import LIVE_TENANT_STATUSES, revoke_user_sessions
 from catalytic.api_errors import ApiError
 from catalytic.ratelimits import normalise_email
 from notifications import emails
@@ -69,7 +67,6 @@ def change_email(*, user: User, password: str, new_email: str, request: Any = No
     try:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(email=new_email)
-            revocation.bump_versions(users=[user.pk])  # update() sends no signal
             for tenant_id in _user_tenant_ids(user):
                 audit.record(
                     "account.email_changed",

@@ -1,8 +1,8 @@
 """Token sessions: issue a pair, rotate it (with reuse detection), end it.
 
-A session is the family of refresh tokens that one login starts; every access
-token it hands out is remembered on the refresh-token row, so ending a session
-also denylists its access tokens.
+A session is one sign-in (accounts.models.TokenFamily). simplejwt issues its tokens and
+blacklists each refresh token once it is rotated or its session ends; the family row
+adds reuse detection and lets one logout refuse every access token of the session.
 """
 
 from __future__ import annotations
@@ -16,27 +16,25 @@ from django.conf import settings
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import revocation
-from accounts.authentication import LIVE_TENANT_STATUSES
-from accounts.models import RefreshToken, User
-from accounts.revocation import as_datetime
-from accounts.tokens import REFRESH, TokenError, decode_token, issue_access_token
-from accounts.tokens import issue_refresh_token as encode_refresh_token
+from accounts.models import TokenFamily, User
+from accounts.tokens import USER_ID_CLAIM, Blacklisted, RefreshToken, Rejected, verified
 from catalytic.api_errors import ApiError
 from tenants import audit
 from tenants.context import AuthContext
-from tenants.models import Membership
+from tenants.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
+
+# Tenants whose members may still authenticate (a suspended tenant must be able to pay).
+LIVE_TENANT_STATUSES = (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED)
 
 
 @dataclass(frozen=True)
 class TokenPair:
     access_token: str
     refresh_token: str
-    access_claims: dict[str, Any]
-    refresh_claims: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,22 +51,17 @@ class Session:
     tokens: TokenPair
 
 
-def issue_token_pair(*, membership: Membership, family: uuid.UUID | None = None) -> TokenPair:
-    """An access + refresh pair for a membership, with the refresh token on record."""
-    ids = {"user_id": membership.user_id, "tenant_id": membership.tenant_id}
-    access, access_claims = issue_access_token(**ids, role=membership.role)
-    refresh, refresh_claims = encode_refresh_token(**ids, role=membership.role)
-    RefreshToken.objects.create(
-        jti=refresh_claims["jti"],
-        family=family or uuid.uuid4(),
-        user_id=membership.user_id,
-        membership=membership,
-        issued_at=as_datetime(refresh_claims["iat"]),
-        expires_at=as_datetime(refresh_claims["exp"]),
-        access_jti=access_claims["jti"],
-        access_expires_at=as_datetime(access_claims["exp"]),
+def issue_token_pair(*, membership: Membership, family: TokenFamily | None = None) -> TokenPair:
+    """An access + refresh pair for a membership, in a new session unless `family` is given."""
+    now = timezone.now()
+    if family is None:
+        family = TokenFamily(user=membership.user, membership=membership, created_at=now)
+    family.expires_at = now + settings.JWT_REFRESH_TTL
+    family.save()
+    refresh, access = RefreshToken.issue(
+        user=membership.user, tenant_id=membership.tenant_id, role=membership.role, family=family.pk
     )
-    return TokenPair(access, refresh, access_claims, refresh_claims)
+    return TokenPair(access, refresh)
 
 
 def start_session(*, membership: Membership, request: Any = None, action: str = "") -> Session:
@@ -84,65 +77,70 @@ def start_session(*, membership: Membership, request: Any = None, action: str = 
 # --- Refresh ----------------------------------------------------------------
 
 
-def _refresh_failed(message: str = "This refresh token is no longer valid.") -> ApiError:
-    return ApiError(message, code="token_revoked", status_code=401)
+def _refused(
+    reason: str = "revoked", message: str = "This refresh token is no longer valid."
+) -> ApiError:
+    return ApiError(message, code=f"token_{reason}", status_code=401)
+
+
+def _live_membership(pk: Any) -> Membership | None:
+    return (
+        Membership.objects.select_related("user", "tenant")
+        .filter(
+            pk=pk,
+            is_active=True,
+            user__is_active=True,
+            tenant__status__in=LIVE_TENANT_STATUSES,
+        )
+        .first()
+    )
 
 
 def refresh(*, refresh_token: str, request: Any = None) -> Session:
-    """Rotate a refresh token: the old one dies, the role is read afresh.
+    """Rotate a refresh token: simplejwt blacklists the old one, the role is read afresh.
 
-    Presenting an already rotated token means two parties hold it (theft): every
-    session of the user is revoked and the call is refused.
+    Presenting a rotated token again means two parties hold it (theft): every session of
+    the user is revoked and the call is refused.
     """
     try:
-        claims = decode_token(refresh_token, expected_type=REFRESH)
-    except TokenError as exc:
-        raise ApiError(exc.message, code=f"token_{exc.reason}", status_code=401)
-    reused_by: RefreshToken | None = None
+        token = verified(RefreshToken, refresh_token)
+        blacklisted = False
+    except Rejected as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, Blacklisted) or _expired(cause.token):
+            raise _refused(exc.reason, exc.message)
+        token, blacklisted = cause.token, True
+    reused = False
     with transaction.atomic():
-        row = (
-            # Lock only the token row: refreshes must not queue behind team changes.
-            RefreshToken.objects.select_for_update(of=("self",))
+        # Locking the family serialises concurrent refreshes of one session: the second
+        # sees the first one's blacklisting below.
+        family = (
+            TokenFamily.objects.select_for_update(of=("self",))
             .select_related("user", "membership__tenant")
-            .filter(jti=claims["jti"])
+            .filter(pk=token.get("family"), user_id=token.get(USER_ID_CLAIM))
             .first()
         )
-        if row is None or row.revoked_at is not None:
-            raise _refresh_failed()
-        if row.rotated_at is not None:
-            reused_by = row
-            revoke_user_sessions(user=row.user)
+        if family is None or family.revoked_at is not None:
+            raise _refused()
+        if blacklisted or BlacklistedToken.objects.filter(token__jti=token["jti"]).exists():
+            reused = True
+            revoke_user_sessions(user=family.user)
             audit.record(
                 "token.reuse_detected",
-                tenant=row.membership.tenant,
-                actor=row.user,
+                tenant=family.membership.tenant,
+                actor=family.user,
                 request=request,
-                target=f"refresh:{row.jti[:8]}",
-                family=row.family,
+                target=f"refresh:{str(token['jti'])[:8]}",
+                family=str(family.pk),
             )
         else:
-            membership = (
-                Membership.objects.select_related("user", "tenant")
-                .filter(
-                    pk=row.membership_id,
-                    is_active=True,
-                    user__is_active=True,
-                    tenant__status__in=LIVE_TENANT_STATUSES,
-                )
-                .first()
-            )
-            cutoff = row.user.tokens_revoked_before
-            if (
-                membership is None
-                or cutoff is not None
-                and int(claims["iat"]) < int(cutoff.timestamp())
-            ):
-                raise _refresh_failed()
-            row.rotated_at = timezone.now()
-            row.save(update_fields=["rotated_at"])
-            tokens = issue_token_pair(membership=membership, family=row.family)
-    if reused_by is not None:
-        logger.warning("refresh token reuse for user %s: sessions revoked", reused_by.user_id)
+            membership = _live_membership(family.membership_id)
+            if membership is None:
+                raise _refused()
+            token.blacklist()
+            tokens = issue_token_pair(membership=membership, family=family)
+    if reused:
+        logger.warning("refresh token reuse for user %s: sessions revoked", family.user_id)
         raise ApiError(
             "This refresh token was already used; all sessions were ended. Log in again.",
             code="token_reused",
@@ -151,63 +149,66 @@ def refresh(*, refresh_token: str, request: Any = None) -> Session:
     return Session(membership, tokens)
 
 
+def _expired(token: Any) -> bool:
+    return int(token["exp"]) <= int(timezone.now().timestamp())
+
+
 # --- Revocation -------------------------------------------------------------
 
 
-def _revoke_rows(rows: Any) -> int:
-    """Revoke these refresh-token rows and denylist the access tokens they issued."""
-    now = timezone.now()
-    revocation.denylist(
-        rows.filter(access_expires_at__gt=now).values_list("access_jti", "access_expires_at")
+def _end(families: Any) -> int:
+    """Revoke these sessions: their access and refresh tokens are refused from now on."""
+    return families.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def blacklist_outstanding(*, user: User) -> None:
+    """simplejwt's blacklist for every unexpired refresh token the user still holds."""
+    outstanding = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
-    return rows.filter(revoked_at__isnull=True).update(revoked_at=now)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
 
 
 def revoke_user_sessions(*, user: User) -> int:
-    """End every session of a user: refresh tokens, their access tokens, and older ones."""
+    """End every session of a user: refresh tokens and the access tokens they issued."""
     with transaction.atomic():
-        # The cutoff also catches access tokens issued without a refresh row.
-        User.objects.filter(pk=user.pk).update(tokens_revoked_before=timezone.now())
-        revocation.bump_versions(users=[user.pk])  # update() sends no signal
-        return _revoke_rows(RefreshToken.objects.filter(user=user))
+        ended = _end(TokenFamily.objects.filter(user=user))
+        blacklist_outstanding(user=user)
+        return ended
 
 
 def revoke_membership_sessions(*, membership: Membership) -> int:
     """End the sessions opened through one membership (suspended by an admin)."""
-    with transaction.atomic():
-        return _revoke_rows(RefreshToken.objects.filter(membership=membership))
+    return _end(TokenFamily.objects.filter(membership=membership))
 
 
 def logout(
     *, user: User, context: AuthContext, refresh_token: str = "", request: Any = None
 ) -> None:
-    """End this session: denylist the access token, revoke its refresh-token family."""
-    families: set[uuid.UUID] = set()
+    """End this session: its access tokens are refused, its refresh token blacklisted."""
+    families: set[str] = set()
+    token = None
     if refresh_token:
         try:
-            claims = decode_token(refresh_token, expected_type=REFRESH)
-        except TokenError as exc:
-            if exc.reason != "expired":
+            token = verified(RefreshToken, refresh_token)
+        except Rejected as exc:
+            # An expired or already ended session has nothing left to end.
+            if exc.reason not in ("expired", "revoked"):
                 raise ApiError(exc.message, code="invalid_refresh_token", status_code=400)
-            claims = None
-        if claims is not None:
-            if claims["sub"] != str(user.pk):
+        if token is not None:
+            if token[USER_ID_CLAIM] != str(user.pk):
                 raise ApiError(
                     "This refresh token belongs to someone else.",
                     code="invalid_refresh_token",
                     status_code=400,
                 )
-            families.update(
-                RefreshToken.objects.filter(jti=claims["jti"]).values_list("family", flat=True)
-            )
+            families.add(str(token["family"]))
+    if context.family:
+        families.add(str(context.family))
     with transaction.atomic():
-        if context.jti and context.expires_at:
-            revocation.denylist([(context.jti, context.expires_at)])
-            families.update(
-                RefreshToken.objects.filter(user=user, access_jti=context.jti).values_list(
-                    "family", flat=True
-                )
-            )
-        if families:
-            _revoke_rows(RefreshToken.objects.filter(user=user, family__in=families))
+        _end(TokenFamily.objects.filter(user=user, pk__in=[uuid.UUID(f) for f in families]))
+        if token is not None:
+            token.blacklist()
         audit.record("logout", tenant=context.tenant_id, actor=user, request=request)

@@ -1,28 +1,140 @@
-"""Issue and verify RS256 JWTs with a `kid` header.
+"""Access and refresh tokens: simplejwt's token classes, signed by our key ring.
 
-Claims: sub (user id), tenant_id, role, type ("access" | "refresh"), jti, iat, exp.
+Claims: `sub` (user id), `tenant_id`, `role`, `family` (the sign-in, accounts.models.
+TokenFamily), `type` ("access" | "refresh"), `jti`, `iat`, `exp`, `iss`. The header names
+the signing key (`kid`) so that `rotate_jwt_keys` can add a key while tokens signed with
+the previous one keep verifying.
+
+simplejwt lacks two things that are added here through its public classes: a token
+backend that signs with the newest key of the ring and verifies by `kid`, and a reason
+on each refusal (the API answers `token_expired`, `token_bad_signature`, ...).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import jwt
 from django.conf import settings
-from django.utils import timezone
+from rest_framework_simplejwt import tokens
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import (
+    ExpiredTokenError,
+    TokenBackendError,
+    TokenError,
+)
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.jwt_keys import keyring
 
 ACCESS = "access"
 REFRESH = "refresh"
+ALGORITHM = "RS256"
+USER_ID_CLAIM = api_settings.USER_ID_CLAIM
 
 
-class TokenError(Exception):
-    """A token that must not be accepted; `reason` is safe to show the client."""
+class UnknownSigningKey(TokenBackendError):
+    """The header names no key of the ring, or another algorithm than ours."""
+
+
+class KeyRingTokenBackend(TokenBackend):
+    """simplejwt's backend, signing with the ring's newest key and verifying by `kid`."""
+
+    def __init__(self) -> None:
+        super().__init__(ALGORITHM, issuer=settings.JWT_ISSUER)
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        ring = keyring()
+        claims = {**payload, "iss": self.issuer}
+        return jwt.encode(
+            claims, ring.signing_key, algorithm=ALGORITHM, headers={"kid": ring.signing_kid}
+        )
+
+    def get_verifying_key(self, token: Any) -> Any:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError as exc:
+            raise TokenBackendError("Token is invalid") from exc
+        # SECURITY: the algorithm is pinned; a header asking for another is refused
+        # before any key is chosen (no "none", no HS256 with the public key).
+        if header.get("alg") != ALGORITHM:
+            raise UnknownSigningKey("The token is not signed with RS256.")
+        public_key = keyring().public_key_for(str(header.get("kid", "")))
+        if public_key is None:
+            raise UnknownSigningKey("The token is signed with an unknown key.")
+        return public_key
+
+
+class WrongType(TokenError):
+    """An access token where a refresh token belongs, or the other way round."""
+
+
+class Blacklisted(TokenError):
+    """A refresh token on simplejwt's blacklist: rotated, or its session ended."""
+
+    def __init__(self, token: tokens.Token) -> None:
+        super().__init__("Token is blacklisted")
+        self.token = token
+
+
+class KeyRingTokenMixin:
+    """Use KeyRingTokenBackend, and say which check refused a token."""
+
+    def get_token_backend(self) -> TokenBackend:
+        # A new backend per token: it reads JWT_ISSUER now, and costs no I/O.
+        return KeyRingTokenBackend()
+
+    def verify_token_type(self) -> None:
+        try:
+            super().verify_token_type()  # type: ignore[misc]
+        except TokenError as exc:
+            raise WrongType(str(exc)) from exc
+
+
+class AccessToken(KeyRingTokenMixin, tokens.AccessToken):
+    @property
+    def lifetime(self) -> timedelta:  # type: ignore[override]
+        return settings.JWT_ACCESS_TTL
+
+
+class RefreshToken(KeyRingTokenMixin, tokens.RefreshToken):
+    access_token_class = AccessToken
+
+    @property
+    def lifetime(self) -> timedelta:  # type: ignore[override]
+        return settings.JWT_REFRESH_TTL
+
+    def check_blacklist(self) -> None:
+        try:
+            super().check_blacklist()
+        except TokenError as exc:
+            raise Blacklisted(self) from exc
+
+    @classmethod
+    def issue(cls, *, user: Any, tenant_id: Any, role: str, family: uuid.UUID) -> tuple[str, str]:
+        """A signed refresh token and its access token, on simplejwt's outstanding list."""
+        token = cls()
+        token[USER_ID_CLAIM] = str(user.pk)
+        token["tenant_id"] = str(tenant_id)
+        token["role"] = role
+        token["family"] = str(family)
+        encoded = str(token)
+        OutstandingToken.objects.create(
+            user=user,
+            jti=token["jti"],
+            token=encoded,
+            created_at=token.current_time,
+            expires_at=datetime_from_epoch(token["exp"]),
+        )
+        return encoded, str(token.access_token)
+
+
+class Rejected(Exception):
+    """A token that must not be accepted; `reason` and `message` are safe to show."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -30,135 +142,36 @@ class TokenError(Exception):
         self.message = message
 
 
-def encode_token(
-    *,
-    user_id: Any,
-    tenant_id: Any,
-    role: str,
-    token_type: str,
-    ttl: timedelta,
-    jti: str | None = None,
-    extra: dict[str, Any] | None = None,
-) -> tuple[str, dict[str, Any]]:
-    ring = keyring()
-    now = timezone.now()
-    claims: dict[str, Any] = {
-        "iss": settings.JWT_ISSUER,
-        "sub": str(user_id),
-        "tenant_id": str(tenant_id),
-        "role": role,
-        "type": token_type,
-        "jti": jti or uuid.uuid4().hex,
-        "iat": int(now.timestamp()),
-        "exp": int((now + ttl).timestamp()),
-    }
-    if extra:
-        claims.update(extra)
-    token = jwt.encode(
-        claims, ring.signing_key, algorithm="RS256", headers={"kid": ring.signing_kid}
-    )
-    return token, claims
+def rejection(exc: TokenError) -> Rejected:
+    """What to tell the client about simplejwt's refusal."""
+    if isinstance(exc, ExpiredTokenError):
+        return Rejected("expired", "The token has expired.")
+    cause = exc.__cause__
+    if isinstance(cause, UnknownSigningKey):
+        return Rejected("bad_signature", str(cause))
+    if isinstance(cause, TokenBackendError) and isinstance(
+        cause.__cause__, jwt.InvalidSignatureError
+    ):
+        return Rejected("bad_signature", "The token signature is invalid.")
+    if isinstance(exc, WrongType):
+        return Rejected("wrong_type", "This is not the kind of token expected here.")
+    if isinstance(exc, Blacklisted):
+        return Rejected("revoked", "This token has been revoked.")
+    return Rejected("malformed", "The token is not valid.")
 
 
-def issue_access_token(*, user_id: Any, tenant_id: Any, role: str) -> tuple[str, dict[str, Any]]:
-    return encode_token(
-        user_id=user_id,
-        tenant_id=tenant_id,
-        role=role,
-        token_type=ACCESS,
-        ttl=settings.JWT_ACCESS_TTL,
-    )
-
-
-def issue_refresh_token(*, user_id: Any, tenant_id: Any, role: str) -> tuple[str, dict[str, Any]]:
-    return encode_token(
-        user_id=user_id,
-        tenant_id=tenant_id,
-        role=role,
-        token_type=REFRESH,
-        ttl=settings.JWT_REFRESH_TTL,
-    )
-
-
-class _VerifiedAccessTokens:
-    """Access tokens this worker has verified, so a client's next call skips PyJWT.
-
-    A client sends the same access token on every call for its whole lifetime; checking
-    its base64, RS256 signature and claims again each time was ~9 % of a worker's CPU on
-    an API read (docs/performance.md). The outcome cannot change while the token is
-    unexpired and the keyring and issuer are the ones that verified it, so these are
-    checked on every hit. Revocation is not decided here: the denylist and
-    the principal's state are checked on every request after this (accounts.authentication).
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: dict[str, tuple[object, str, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, token: str, ring: object) -> dict[str, Any] | None:
-        entry = self._entries.get(token)
-        if entry is None or entry[0] is not ring or entry[1] != settings.JWT_ISSUER:
-            return None
-        claims = entry[2]
-        if int(claims["exp"]) <= time.time():  # PyJWT's rule: expired at `exp`
-            with self._lock:
-                self._entries.pop(token, None)
-            raise TokenError("expired", "The token has expired.")
-        return dict(claims)  # a copy: callers may not alter what the next call sees
-
-    def put(self, token: str, ring: object, claims: dict[str, Any]) -> None:
-        with self._lock:
-            while len(self._entries) >= self.size:
-                # Oldest first (dicts keep insertion order): the tokens about to expire.
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[token] = (ring, settings.JWT_ISSUER, dict(claims))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-VERIFIED_ACCESS_TOKENS = _VerifiedAccessTokens(size=10_000)
-
-
-def decode_token(token: str, *, expected_type: str | None = ACCESS) -> dict[str, Any]:
-    """Verify signature, expiry, issuer and type; raise TokenError with a reason."""
-    ring = keyring()
-    if expected_type == ACCESS:
-        claims = VERIFIED_ACCESS_TOKENS.get(token, ring)
-        if claims is not None:
-            return claims
-    claims = _verify(token, ring)
-    if expected_type and claims.get("type") != expected_type:
-        raise TokenError("wrong_type", f"Expected a {expected_type} token.")
-    if expected_type == ACCESS:
-        VERIFIED_ACCESS_TOKENS.put(token, ring, claims)
-    return claims
-
-
-def _verify(token: str, ring: Any) -> dict[str, Any]:
+def verified(token_class: type[tokens.Token], raw: str) -> tokens.Token:
+    """simplejwt's verification (signature, expiry, type; blacklist for refresh tokens),
+    plus the claims every token of ours carries. Raises Rejected."""
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.DecodeError:
-        raise TokenError("malformed", "The token is not a well-formed JWT.")
-    if header.get("alg") != "RS256":
-        raise TokenError("bad_signature", "The token is not signed with RS256.")
-    public_key = ring.public_key_for(str(header.get("kid", "")))
-    if public_key is None:
-        raise TokenError("bad_signature", "The token is signed with an unknown key.")
+        token = token_class(raw)
+    except TokenError as exc:
+        raise rejection(exc) from exc
     try:
-        claims = jwt.decode(
-            token,
-            public_key,
-            algorithms=["RS256"],
-            issuer=settings.JWT_ISSUER,
-            options={"require": ["exp", "iat", "sub", "jti", "type", "tenant_id"]},
-        )
-    except jwt.ExpiredSignatureError:
-        raise TokenError("expired", "The token has expired.")
-    except jwt.InvalidSignatureError:
-        raise TokenError("bad_signature", "The token signature is invalid.")
-    except jwt.InvalidTokenError as exc:
-        raise TokenError("malformed", f"The token is invalid: {exc}")
-    return claims
+        for claim in (USER_ID_CLAIM, "tenant_id", "family"):
+            uuid.UUID(str(token[claim]))
+        if not isinstance(token["role"], str):
+            raise TypeError("role")
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Rejected("malformed", "The token lacks a claim it must carry.") from exc
+    return token

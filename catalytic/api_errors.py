@@ -76,6 +76,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         for name, value in exc.headers.items():
             response[name] = value
         return response
+    if isinstance(exc, exceptions.Throttled):
+        # DRF's throttles (per plan, per API key) answer like every other rate limit.
+        retry_after = max(1, int(exc.wait or 1))
+        return Response(
+            error_body(
+                "rate_limited", "Too many requests; try again later.", {"retry_after": retry_after}
+            ),
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -114,7 +124,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if code == "parse_error":
             code = "invalid_json"
         message, details = str(detail) if detail is not None else str(exc), None
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(int(exc.wait))
     response.data = error_body(code, message, details)
     return response

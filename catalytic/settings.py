@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_prometheus",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "corsheaders",
     "anymail",
@@ -186,6 +187,22 @@ JWT_REFRESH_TTL = timedelta(seconds=env_int("JWT_REFRESH_TTL_SECONDS", 7 * 86400
 JWT_ISSUER = env_str("JWT_ISSUER", "catalytic")
 # Workers look at the key folder at most this often, so a rotated key reaches them all.
 JWT_KEYS_RECHECK_SECONDS = env_int("JWT_KEYS_RECHECK_SECONDS", 5, minimum=0)
+# simplejwt's token classes (accounts/tokens.py signs and verifies through the key ring).
+SIMPLE_JWT = {
+    "ALGORITHM": JWT_ALGORITHM,
+    "ISSUER": JWT_ISSUER,
+    "ACCESS_TOKEN_LIFETIME": JWT_ACCESS_TTL,
+    "REFRESH_TOKEN_LIFETIME": JWT_REFRESH_TTL,
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+    "TOKEN_TYPE_CLAIM": "type",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
+    # SECURITY: never the SECRET_KEY default; tokens are RS256 from the key ring.
+    "SIGNING_KEY": None,
+}
 # API keys: last_used_at is written at most once per interval per key.
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=env_int("API_KEY_TOUCH_SECONDS", 60, minimum=1))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))
@@ -195,7 +212,8 @@ RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5/m")
 RATELIMIT_INVITE = env_str("RATELIMIT_INVITE", "30/h")
 RATELIMIT_INVITE_ACCEPT = env_str("RATELIMIT_INVITE_ACCEPT", "10/m")
 RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/m")
-# The authenticated API, per tenant by plan and per API key (catalytic/throttling.py).
+# The authenticated API, per tenant by plan and per API key (DRF throttles:
+# billing/throttles.py, accounts/throttles.py).
 API_RATE_BY_PLAN = {
     code: env_str(f"API_RATE_{code.upper()}", default)
     for code, default in (
@@ -239,7 +257,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "catalytic.pagination.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["catalytic.throttling.TenantApiRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "billing.throttles.PlanRateThrottle",
+        "accounts.throttles.ApiKeyRateThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Catalytic API",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -20,15 +20,10 @@ class AuthContext:
     role: str
     method: str  # "jwt" | "api_key" | "session"
     scope: str = WRITE  # API keys may be read-only
-    jti: str | None = None
-    expires_at: int | None = None
+    # The sign-in a JWT belongs to (accounts.models.TokenFamily): logout ends it.
+    family: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
     preloaded_tenant: Tenant | None = None
-    # Tag under which this worker may serve the tenant's cached product objects (read in
-    # the same Redis round trip as the authentication check); None: ask the database.
-    data_tag: tuple[Any, ...] | None = None
-    # Rate-limit hits already counted in that round trip (catalytic.throttling).
-    rate_counts: dict[Any, Any] | None = None
 
     @cached_property
     def tenant(self) -> Tenant:

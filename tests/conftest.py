@@ -15,7 +15,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tokens import issue_access_token
+from accounts.sessions import issue_token_pair
+from accounts.tokens import AccessToken
 from billing.models import Plan, Subscription
 from billing.seeding import seed_plans
 from tenants.models import Membership, Role, Tenant
@@ -107,11 +108,23 @@ def cast(plans: dict[str, Plan]) -> Cast:
     )
 
 
+def access_token(membership: Membership) -> str:
+    """A real RS256 access token of a new session of this membership."""
+    return issue_token_pair(membership=membership).access_token
+
+
+def forged_access_token(membership: Membership, **claims: Any) -> str:
+    """A correctly signed access token of a real session of `membership`, with `claims`
+    replaced: what an attacker who altered a token before it was signed would hold."""
+    token = AccessToken(access_token(membership))
+    for name, value in claims.items():
+        token[name] = value
+    return str(token)
+
+
 def bearer_client(membership: Membership) -> APIClient:
     """An API client carrying a real RS256 access token for this membership."""
-    token, _ = issue_access_token(
-        user_id=membership.user_id, tenant_id=membership.tenant_id, role=membership.role
-    )
+    token = access_token(membership)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

@@ -46,8 +46,7 @@ PortalResponse = inline_serializer(name="PortalSession", fields={"url": serializ
 
 
 def loaded_subscription(tenant: Tenant) -> Subscription:
-    """The subscription the authentication loaded with the tenant (kept current by the
-    same access versions as the principal, accounts.principals), else the row."""
+    """The subscription the authentication loaded with the tenant, else the row."""
     if Tenant.subscription.is_cached(tenant):
         try:
             return tenant.subscription

@@ -21,7 +21,6 @@ from rest_framework.serializers import Serializer
 
 from catalytic.api_errors import ApiError
 from lattices import operations, services
-from lattices.api import cache as lattice_cache
 from lattices.api import serializers as s
 from lattices.api.metering import MeteredProductAPIMixin
 from lattices.exceptions import InvalidRequest
@@ -64,25 +63,6 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     permission_classes = [ReadOrRole, TenantActive]
     write_role = "member"
 
-    def get_object(self) -> Lattice:
-        """The tenant's lattice: this worker's cached row while the tenant's data version
-        (read with the authentication) is unchanged, else the scoped query."""
-        tag = self.context.data_tag
-        raw = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        try:
-            key = (self.context.tenant_id, uuid.UUID(str(raw)))
-        except ValueError:
-            key = None
-        if tag is not None and key is not None:
-            cached = lattice_cache.LATTICES.get(key, tag)
-            if cached is not None:
-                self.check_object_permissions(self.request, cached)
-                return cached
-        lattice = super().get_object()
-        if tag is not None and key is not None and lattice_cache.cacheable(lattice):
-            lattice_cache.LATTICES.put(key, tag, lattice)
-        return lattice
-
     @property
     def actor(self) -> Any:
         # Programs using an API key act as the key, not as the person who created it.
@@ -117,18 +97,8 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
         responses={200: s.LatticeSerializer(many=True), **_errors()},
     )
     def list(self, request: Request) -> Response:
-        # This worker's rendered page while the tenant's data version is unchanged.
-        tag = self.context.data_tag
-        key = (self.context.tenant_id, request.build_absolute_uri())
-        if tag is not None:
-            cached = lattice_cache.PAGES.get(key, tag)
-            if cached is not None:
-                return Response(cached)
         page = self.paginate_queryset(self.get_queryset())
-        response = self.get_paginated_response(s.LatticeSerializer(page, many=True).data)
-        if tag is not None:  # a page lists obstacle counts, never points: always small
-            lattice_cache.PAGES.put(key, tag, response.data)
-        return response
+        return self.get_paginated_response(s.LatticeSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Create a lattice",

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import jwt
 import pytest
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.models import RefreshToken
+from accounts.models import TokenFamily
 from tenants.models import AuditEvent, Membership, Role, Tenant
 from tests.accounts.conftest import bearer
 from tests.conftest import make_member
@@ -44,8 +45,9 @@ def test_it_logs_in_with_a_token_pair_user_and_tenant(cast, login):
     refresh = jwt.decode(body["refresh_token"], options={"verify_signature": False})
     assert refresh["type"] == "refresh"
     assert refresh["exp"] - refresh["iat"] == 7 * 86400
-    row = RefreshToken.objects.get(jti=refresh["jti"])
-    assert row.membership == cast.owner and row.access_jti == claims["jti"]
+    assert refresh["family"] == claims["family"]
+    assert OutstandingToken.objects.filter(jti=refresh["jti"], user=cast.owner.user).exists()
+    assert TokenFamily.objects.get(pk=refresh["family"]).membership == cast.owner
     # The access token works at once.
     assert bearer(body["access_token"]).get("/api/tenants/current").status_code == 200
 

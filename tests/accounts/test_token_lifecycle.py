@@ -7,11 +7,13 @@ from datetime import timedelta
 import jwt
 import pytest
 from django.core.cache import cache
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from accounts.models import RefreshToken, RevokedAccessToken, User
-from accounts.tokens import ACCESS, encode_token
+from accounts.models import TokenFamily, User
+from accounts.tokens import AccessToken
 from tenants.models import AuditEvent, Membership, Role
 from tests.accounts.conftest import bearer
+from tests.conftest import access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +34,10 @@ def test_refresh_returns_a_new_pair_and_kills_the_old_refresh_token(cast, login,
     assert second["refresh_token"] != first["refresh_token"]
     assert second["expires_in"] == 900
     assert second["user"]["role"] == "member"
-    old, new = (
-        RefreshToken.objects.get(jti=claims_of(t["refresh_token"])["jti"]) for t in (first, second)
-    )
-    assert old.rotated_at is not None and new.is_live
-    assert old.family == new.family
+    old, new = (claims_of(t["refresh_token"]) for t in (first, second))
+    assert BlacklistedToken.objects.filter(token__jti=old["jti"]).exists()
+    assert not BlacklistedToken.objects.filter(token__jti=new["jti"]).exists()
+    assert old["family"] == new["family"] and TokenFamily.objects.get(pk=new["family"]).is_live
     assert bearer(second["access_token"]).get("/api/tenants/current").status_code == 200
 
 
@@ -56,7 +57,7 @@ def test_reusing_a_rotated_refresh_token_revokes_every_session_of_the_user(cast,
         response = bearer(access["access_token"]).get("/api/tenants/current")
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "token_revoked"
-    assert not RefreshToken.objects.filter(user=cast.member.user, revoked_at__isnull=True).exists()
+    assert not TokenFamily.objects.filter(user=cast.member.user, revoked_at__isnull=True).exists()
     event = AuditEvent.objects.get(action="token.reuse_detected")
     assert event.tenant == cast.tenant and event.actor == cast.member.user
     # Other users are untouched, and the victim can log in again.
@@ -119,14 +120,9 @@ def test_an_access_token_is_not_a_refresh_token(cast, login, anon):
 
 
 def test_an_expired_access_token_is_refused(cast):
-    token, _ = encode_token(
-        user_id=cast.member.user_id,
-        tenant_id=cast.tenant.id,
-        role="member",
-        token_type=ACCESS,
-        ttl=timedelta(seconds=-5),
-    )
-    response = bearer(token).get("/api/tenants/current")
+    token = AccessToken(access_token(cast.member))
+    token.set_exp(lifetime=timedelta(seconds=-5))
+    response = bearer(str(token)).get("/api/tenants/current")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_expired"
 
@@ -142,8 +138,11 @@ def test_logout_denylists_the_access_token_and_revokes_the_refresh_token(cast, l
     assert again.status_code == 401
     assert again.json()["error"]["code"] == "token_revoked"
     assert refresh(anon, tokens["refresh_token"]).status_code == 401
-    jti = claims_of(tokens["access_token"])["jti"]
-    assert RevokedAccessToken.objects.filter(jti=jti).exists()
+    family = TokenFamily.objects.get(pk=claims_of(tokens["access_token"])["family"])
+    assert family.revoked_at is not None
+    assert BlacklistedToken.objects.filter(
+        token__jti=claims_of(tokens["refresh_token"])["jti"]
+    ).exists()
     assert AuditEvent.objects.filter(action="logout", actor=cast.member.user).exists()
 
 
@@ -184,9 +183,17 @@ def test_logout_needs_authentication(anon, db):
     assert response.json()["error"]["code"] in ("not_authenticated", "permission_denied")
 
 
+def test_an_access_token_issued_before_a_refresh_stays_refused_after_logout(cast, login, anon):
+    first = login("member@acme.example").json()
+    second = refresh(anon, first["refresh_token"]).json()
+    bearer(second["access_token"]).post("/api/tenants/logout")
+    # The whole sign-in ended, including the older access token it handed out.
+    assert bearer(first["access_token"]).get("/api/tenants/current").status_code == 401
+    assert refresh(anon, second["refresh_token"]).status_code == 401
+
+
 def test_a_jwt_request_costs_one_database_query(cast, login, django_assert_num_queries):
     tokens = login("member@acme.example").json()
     client = bearer(tokens["access_token"])
-    client.get("/api/tenants/current")  # warms the denylist cache where there is one
     with django_assert_num_queries(1):
         assert client.get("/api/tenants/current").status_code == 200

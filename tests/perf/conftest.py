@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,9 +9,7 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from accounts import principals
 from lattices import services
-from lattices.api import cache as lattice_cache
 from lattices.models import Lattice
 
 
@@ -27,18 +24,6 @@ def _real_services_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("needs real PostgreSQL (set DATABASE_URL=postgresql://...)")
     if request.node.get_closest_marker("redis") and not shared_cache():
         pytest.skip("needs a real Redis (set REDIS_URL=redis://...): the caches need it")
-
-
-@pytest.fixture(autouse=True)
-def _empty_process_caches() -> Iterator[None]:
-    # Each test starts like a fresh worker; ids are new per test anyway.
-    principals.clear_all()
-    lattice_cache.LATTICES.clear()
-    lattice_cache.PAGES.clear()
-    yield
-    principals.clear_all()
-    lattice_cache.LATTICES.clear()
-    lattice_cache.PAGES.clear()
 
 
 @pytest.fixture

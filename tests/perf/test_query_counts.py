@@ -1,9 +1,8 @@
 """Query budgets of the hot API endpoints: a regression (an N+1, a lost cache) fails here.
 
 Counts are taken on a warm worker (two earlier requests), which is what production sees.
-Without a shared Redis the principal is loaded from the database on every request (one
-query); with Redis (REDIS_URL set) the per-worker caches answer it, and for lattice
-reads the lattice row too, so the only query left is the metering UPDATE.
+The principal (membership, user, tenant, plan and session) is one query, the lattice row
+another, the metering UPDATE a third.
 """
 
 from __future__ import annotations
@@ -14,14 +13,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.perf.conftest import shared_cache
 
 pytestmark = pytest.mark.django_db
 
 
 def warm_then_count(call: Any) -> tuple[Any, list[str]]:
-    # The first call finds Redis cold (warms the denylist), the second fills this
-    # worker's caches; production sees the third kind of call.
+    # The first calls create the month's usage row and write an API key's last use.
     for _ in range(2):
         assert call().status_code == 200
     with CaptureQueriesContext(connection) as queries:
@@ -31,11 +28,11 @@ def warm_then_count(call: Any) -> tuple[Any, list[str]]:
 
 
 def auth_queries() -> int:
-    return 0 if shared_cache() else 1
+    return 1
 
 
 def lattice_queries() -> int:
-    return 0 if shared_cache() else 1
+    return 1
 
 
 def test_a_lattice_read_with_a_token_costs_the_metering_update_and_at_most_two_reads(
@@ -71,8 +68,8 @@ def test_listing_lattices_does_not_grow_with_their_number(cast, client_for, latt
     response, many = warm_then_count(lambda: client.get("/api/lattices"))
 
     assert len(response.json()["results"]) == 3
-    # metering UPDATE, and without Redis the principal and the page (a first page holding
-    # every lattice needs no COUNT); with Redis the worker's rendered page answers
+    # metering UPDATE, the principal and the page (a first page holding every lattice
+    # needs no COUNT)
     assert len(few) == len(many) == 1 + 2 * auth_queries()
 
 

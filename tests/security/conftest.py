@@ -12,12 +12,12 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import create_api_key
 from accounts.models import User
-from accounts.tokens import issue_access_token
 from lattices import services as lattice_services
 from notifications.models import OutboxMessage
 from tenants.invitations import invite_member
 from tenants.models import Invitation, Membership, Role
 from tenants.page_auth import SESSION_TENANT_KEY
+from tests.conftest import access_token
 
 # The seven callers of the matrix, in the order the issue lists them.
 ROLES = ("anonymous", "viewer", "member", "admin", "owner", "outsider", "staff")
@@ -51,9 +51,7 @@ def role_client(membership: Membership | None = None, *, staff: User | None = No
     session = client.session
     session[SESSION_TENANT_KEY] = str(membership.tenant_id)
     session.save()
-    token, _ = issue_access_token(
-        user_id=membership.user_id, tenant_id=membership.tenant_id, role=membership.role
-    )
+    token = access_token(membership)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 

@@ -26,9 +26,9 @@ from rest_framework.test import APIClient
 from accounts.api_keys import create_api_key
 from accounts.jwt_keys import keyring
 from accounts.models import ApiKey
-from accounts.tokens import issue_access_token
 from lattices.models import Lattice, LatticeOperation
 from tenants.models import Invitation, Membership
+from tests.conftest import forged_access_token
 from tests.security.conftest import TenantObjects
 from tests.security.test_route_matrix import ROWS, Row, call
 
@@ -208,18 +208,14 @@ def test_alg_none_and_hs256_with_the_public_key_are_refused(cast, tenant_a):
 
 def test_a_valid_token_of_tenant_b_with_tenant_a_swapped_in_is_refused(cast, tenant_a):
     # The claims are checked against the live membership: B's owner is no member of A.
-    token, _ = issue_access_token(
-        user_id=cast.outsider.user_id, tenant_id=cast.tenant.pk, role="owner"
-    )
+    token = forged_access_token(cast.outsider, tenant_id=str(cast.tenant.pk))
 
     assert status_with(token, f"/api/lattices/{tenant_a.lattice_id}") == 401
     assert status_with(token, "/api/tenants/members") == 401
 
 
 def test_a_role_claim_is_never_trusted(cast, tenant_a):
-    token, _ = issue_access_token(
-        user_id=cast.viewer.user_id, tenant_id=cast.tenant.pk, role="owner"
-    )
+    token = forged_access_token(cast.viewer, role="owner")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 

@@ -223,10 +223,9 @@ def test_the_tenant_limit_is_shared_with_another_process(cast, client_as, settin
     script = (
         "import django; django.setup()\n"
         "from django.test import RequestFactory\n"
-        "from catalytic.ratelimits import enforce_many\n"
+        "from catalytic.ratelimits import seconds_until_allowed\n"
         "request = RequestFactory().get('/api/lattices')\n"
-        f"limits = [('api:tenant', '{cast.tenant.pk}', '{rate}')]\n"
-        "for _ in range(3): enforce_many(request, limits)\n"
+        f"for _ in range(3): seconds_until_allowed(request, 'api:tenant', '{cast.tenant.pk}', '{rate}')\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalytic.settings"}
     done = subprocess.run(

@@ -466,7 +466,9 @@ def call(client: Any, row: Row, objects: TenantObjects) -> Any:
 # decision that staff, and only staff, may see it). dj-stripe's many models are walked
 # by the admin tests below without a list of their own.
 ADMIN_MODELS = {
-    "accounts": {"user", "apikey", "refreshtoken"},
+    "accounts": {"user", "apikey", "tokenfamily"},
+    # simplejwt's own admin of the refresh tokens it issued and blacklisted.
+    "token_blacklist": {"outstandingtoken", "blacklistedtoken"},
     "tenants": {"tenant", "membership", "invitation", "auditevent"},
     "billing": {"plan", "subscription", "usagecounter"},
     "notifications": {"outboxmessage", "suppression"},

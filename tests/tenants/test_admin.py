@@ -29,7 +29,9 @@ def changelist(model: str) -> str:
         "tenants_auditevent",
         "accounts_user",
         "accounts_apikey",
-        "accounts_refreshtoken",
+        "accounts_tokenfamily",
+        "token_blacklist_outstandingtoken",
+        "token_blacklist_blacklistedtoken",
     ],
 )
 def test_the_admin_lists_open(staff_client, model):
