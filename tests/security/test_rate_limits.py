@@ -225,7 +225,8 @@ def test_the_tenant_limit_is_shared_with_another_process(cast, client_as, settin
         "from django.test import RequestFactory\n"
         "from catalytic.ratelimits import seconds_until_allowed\n"
         "request = RequestFactory().get('/api/lattices')\n"
-        f"for _ in range(3): seconds_until_allowed(request, 'api:tenant', '{cast.tenant.pk}', '{rate}')\n"
+        f"args = (request, 'api:tenant', '{cast.tenant.pk}', '{rate}')\n"
+        "for _ in range(3): seconds_until_allowed(*args)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalytic.settings"}
     done = subprocess.run(
