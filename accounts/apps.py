@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AccountsConfig(AppConfig):
@@ -8,3 +9,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the OpenAPI security schemes of our authentication classes.
         from accounts import schema  # noqa: F401
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    """Django's admin app with our site (Django's documented way to replace it)."""
+
+    # Named explicitly in INSTALLED_APPS; AccountsConfig stays this module's default.
+    default = False
+    default_site = "accounts.admin_site.StaffAdminSite"

@@ -37,7 +37,8 @@ SITE_URL = env_url("SITE_URL", "http://localhost:8000", schemes=("http", "https"
 TESTING = "pytest" in sys.modules or env_bool("CATALYTIC_TESTING", False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with our site: login limits and TOTP (accounts/admin_site.py).
+    "accounts.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "django_prometheus",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "corsheaders",
     "anymail",
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "catalytic.page_middleware.PageAuthenticationMiddleware",
+    # request.user.is_verified(): whether a staff member passed the admin's TOTP check.
+    "django_otp.middleware.OTPMiddleware",
     "catalytic.page_middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-csp's, building the site-wide header once.
@@ -203,6 +208,9 @@ SIMPLE_JWT = {
     # SECURITY: never the SECRET_KEY default; tokens are RS256 from the key ring.
     "SIGNING_KEY": None,
 }
+# Staff must give a TOTP code to sign in to the admin (django-otp); off in development.
+ADMIN_OTP_REQUIRED = env_bool("ADMIN_OTP_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Catalytic")
 # API keys: last_used_at is written at most once per interval per key.
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=env_int("API_KEY_TOUCH_SECONDS", 60, minimum=1))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))

@@ -469,6 +469,8 @@ ADMIN_MODELS = {
     "accounts": {"user", "apikey", "tokenfamily"},
     # simplejwt's own admin of the refresh tokens it issued and blacklisted.
     "token_blacklist": {"outstandingtoken", "blacklistedtoken"},
+    # django-otp's staff TOTP devices (enrolled with `manage.py enroll_totp`).
+    "otp_totp": {"totpdevice"},
     "tenants": {"tenant", "membership", "invitation", "auditevent"},
     "billing": {"plan", "subscription", "usagecounter"},
     "notifications": {"outboxmessage", "suppression"},
