@@ -99,6 +99,27 @@ class TokenFamily(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
+class PasswordResetRequest(models.Model):
+    """A password reset asked for an address, not yet looked at.
+
+    Storing this row is all the request does, whether or not an account uses the address,
+    so its answer and its timing say nothing about who has an account. The email worker
+    decides whether anyone gets a link (notifications/password_resets.py).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.CharField(max_length=254)
+    requested_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return f"reset for {self.email} at {self.requested_at:%Y-%m-%d %H:%M}"
+
+
 class ApiKey(TenantOwnedModel):
     """A program's credential for one tenant. The key is shown once; a hash is kept.
 

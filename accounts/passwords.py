@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts.models import User
+from accounts.models import PasswordResetRequest, User
 from accounts.sessions import LIVE_TENANT_STATUSES, revoke_user_sessions
+from accounts.signals import password_reset_requested
 from catalytic.api_errors import ApiError
+from catalytic.client_ip import client_ip
 from catalytic.ratelimits import normalise_email
-from notifications import emails
 from tenants import audit
 from tenants.models import Membership
 
@@ -67,7 +68,7 @@ def change_email(*, user: User, password: str, new_email: str, request: Any = No
     try:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(email=new_email)
-            for tenant_id in _user_tenant_ids(user):
+            for tenant_id in user_tenant_ids(user):
                 audit.record(
                     "account.email_changed",
                     tenant=tenant_id,
@@ -91,7 +92,7 @@ def password_reset_url(user: User) -> str:
     return f"{settings.SITE_URL}/password-reset/{uid}/{token}/"
 
 
-def _user_tenant_ids(user: User) -> list[Any]:
+def user_tenant_ids(user: User) -> list[Any]:
     return list(
         Membership.objects.filter(user=user, tenant__status__in=LIVE_TENANT_STATUSES).values_list(
             "tenant_id", flat=True
@@ -100,14 +101,20 @@ def _user_tenant_ids(user: User) -> list[Any]:
 
 
 def request_password_reset(*, email: str, request: Any = None) -> None:
-    """Email a reset link when the account exists; the caller answers the same either way."""
-    user = User.objects.filter(email=normalise_email(email), is_active=True).first()
-    if user is None or not user.has_usable_password():
-        return
-    with transaction.atomic():
-        emails.send_password_reset(user=user, reset_url=password_reset_url(user))
-        for tenant_id in _user_tenant_ids(user):
-            audit.record("password.reset_requested", tenant=tenant_id, actor=user, request=request)
+    """Record a reset request for an address; the email worker decides who gets a link.
+
+    SECURITY: the same work whatever the address (one INSERT, no account lookup), so
+    neither the answer nor its timing tells whether an account exists.
+    """
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:255] if request is not None else ""
+    reset = PasswordResetRequest.objects.create(
+        email=normalise_email(email)[:254],
+        ip_address=(client_ip(request) or None) if request is not None else None,
+        user_agent=user_agent,
+    )
+    transaction.on_commit(
+        lambda: password_reset_requested.send(sender=PasswordResetRequest, reset=reset)
+    )
 
 
 def user_for_reset(uid: str, token: str) -> User:
@@ -147,5 +154,5 @@ def _replace_password(user: User, new_password: str, *, action: str, request: An
         user.set_password(new_password)
         user.save(update_fields=["password"])
         revoke_user_sessions(user=user)
-        for tenant_id in _user_tenant_ids(user):
+        for tenant_id in user_tenant_ids(user):
             audit.record(action, tenant=tenant_id, actor=user, request=request)

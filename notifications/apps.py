@@ -11,10 +11,15 @@ class NotificationsConfig(AppConfig):
         from anymail.exceptions import AnymailNotSupportedWarning
         from anymail.signals import tracking
 
+        from accounts.signals import password_reset_requested
         from notifications import checks  # noqa: F401 - registers the system checks
+        from notifications.password_resets import on_password_reset_requested
         from notifications.tracking import handle_tracking_event
 
         tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking")
+        password_reset_requested.connect(
+            on_password_reset_requested, dispatch_uid="notifications.password_resets"
+        )
         # SendGrid is the provider the product promises; anymail still ships and tests
         # its backend but warns on every send and webhook that support was dropped.
         warnings.filterwarnings(

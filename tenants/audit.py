@@ -55,10 +55,13 @@ def record(
     actor: Any,
     request: Any = None,
     target: str = "",
+    ip_address: str | None = None,
     **metadata: Any,
 ) -> AuditEvent:
-    """Store one AuditEvent; `tenant` and `actor` may be None, `metadata` JSON-able values."""
-    ip_address = None
+    """Store one AuditEvent; `tenant` and `actor` may be None, `metadata` JSON-able values.
+
+    `ip_address` is for events recorded after the request that caused them (a worker);
+    with `request` the address is the request's."""
     if request is not None:
         ip_address = client_ip(request) or None
         user_agent = request.META.get("HTTP_USER_AGENT", "")

@@ -3,9 +3,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
+from accounts.models import PasswordResetRequest, User
 from notifications.models import OutboxMessage
+from notifications.password_resets import answer_reset_requests
 from tenants.models import AuditEvent
 from tests.accounts.conftest import bearer
 
@@ -15,7 +18,9 @@ NEW_PASSWORD = "a-brand-new-lattice-passphrase-7"
 
 
 def request_reset(anon, email: str):
-    return anon.post("/api/auth/password-reset", {"email": email}, format="json")
+    response = anon.post("/api/auth/password-reset", {"email": email}, format="json")
+    answer_reset_requests()  # what the email worker does next
+    return response
 
 
 def reset_link(email: str) -> tuple[str, str]:
@@ -38,6 +43,35 @@ def test_it_answers_202_and_queues_the_email_only_for_a_real_account(cast, anon)
     assert AuditEvent.objects.filter(
         action="password.reset_requested", tenant=cast.tenant, actor=cast.member.user
     ).exists()
+
+
+def test_the_answer_does_the_same_work_for_a_real_and_an_unknown_address(cast, anon):
+    # SECURITY: the timing of the answer must not tell whether an account exists, so
+    # the request runs the same statements, and the worker decides later.
+    def work(email: str) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = anon.post("/api/auth/password-reset", {"email": email}, format="json")
+        statements = [" ".join(q["sql"].split()[:3]) for q in queries.captured_queries]
+        return response.status_code, statements
+
+    real, unknown = work("member@acme.example"), work("nobody@acme.example")
+    assert real == unknown
+    assert real[0] == 202 and all("accounts_user" not in s for s in real[1])
+    assert not OutboxMessage.objects.exists()
+    assert PasswordResetRequest.objects.count() == 2
+
+    assert answer_reset_requests() == 2
+    assert list(OutboxMessage.objects.values_list("to_email", flat=True)) == ["member@acme.example"]
+    assert not PasswordResetRequest.objects.exists()
+
+
+def test_with_inline_delivery_the_link_goes_out_without_a_worker(
+    cast, anon, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_DELIVERY_MODE = "inline"
+    with django_capture_on_commit_callbacks(execute=True):
+        anon.post("/api/auth/password-reset", {"email": "member@acme.example"}, format="json")
+    assert OutboxMessage.objects.filter(to_email="member@acme.example").exists()
 
 
 def test_a_deactivated_account_gets_no_email(cast, anon):

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from notifications.delivery import deliver_due
+from notifications.password_resets import answer_reset_requests
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         batch_size = max(1, options["batch_size"])
         if options["once"]:
+            answer_reset_requests()
             self._report(deliver_due(batch_size=batch_size))
             return
         self.stopping = False
@@ -38,8 +40,9 @@ class Command(BaseCommand):
         while not self.stopping:
             # A long-lived worker must notice dropped or stale database connections.
             close_old_connections()
+            answered = answer_reset_requests()
             stats = deliver_due(batch_size=batch_size, limit=batch_size * 10)
-            if stats.processed:
+            if stats.processed or answered:
                 self._report(stats)
             else:
                 self._sleep(options["interval"])

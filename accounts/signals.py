@@ -1,0 +1,7 @@
+"""Signals other apps act on; accounts knows nothing of who listens (apps depend one way)."""
+
+from django.dispatch import Signal
+
+# Sent after a PasswordResetRequest row commits. The email app answers it by looking at
+# the request soon after (at once where email is delivered inline, else in its worker).
+password_reset_requested = Signal()
