@@ -16,8 +16,9 @@ from rest_framework.response import Response
 
 from accounts import sessions
 from accounts.api.serializers import SessionSerializer, session_body
-from accounts.api.views import PublicView, errors, validated
+from accounts.api.views import PublicView, validated
 from catalytic.client_ip import client_ip
+from catalytic.openapi import errors
 from catalytic.ratelimits import configured_rate, enforce, enforce_ip_and_email, normalise_email
 from tenants import invitations, services
 from tenants.api.serializers import (
