@@ -1,8 +1,8 @@
-"""Billing pages (the API is billing/api/urls.py)."""
+"""Billing pages (the API is billing/api/urls.py; sign-up's endpoint billing/signup_urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
-from billing import views
+from billing import signup_urls, views
 
 app_name = "billing"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("billing/cancel/", views.cancel, name="cancel"),
     # Emails and the past-due banner link here: keep this path.
     path("billing/portal/", views.portal, name="portal"),
+    path("", include(signup_urls)),
 ]

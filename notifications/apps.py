@@ -1,6 +1,10 @@
 import warnings
 
+from anymail.exceptions import AnymailNotSupportedWarning
+from anymail.signals import tracking
 from django.apps import AppConfig
+
+from tenants.signals import member_invited
 
 
 class NotificationsConfig(AppConfig):
@@ -8,13 +12,12 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from anymail.exceptions import AnymailNotSupportedWarning
-        from anymail.signals import tracking
-
         from notifications import checks  # noqa: F401 - registers the system checks
+        from notifications.receivers import email_invitation
         from notifications.tracking import handle_tracking_event
 
         tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking")
+        member_invited.connect(email_invitation, dispatch_uid="notifications.invitation")
         # SendGrid is the provider the product promises; anymail still ships and tests
         # its backend but warns on every send and webhook that support was dropped.
         warnings.filterwarnings(

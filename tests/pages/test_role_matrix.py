@@ -59,7 +59,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "accounts:jwks": everyone(OK),
     # any member of the session's tenant
     "accounts:choose_tenant": members(OK),
-    "tenants:dashboard": members(OK),
+    "lattices:dashboard": members(OK),
     "tenants:team": members(OK),
     "accounts:account": members(OK),
     "lattices:list": members(OK),
