@@ -236,7 +236,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["catalytic.parsers.SafeJSONParser"],
     # drf-spectacular's, plus the framework's own errors on every operation.
     "DEFAULT_SCHEMA_CLASS": "catalytic.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "catalytic.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "catalytic.exception_handler.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "catalytic.pagination.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
