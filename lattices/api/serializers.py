@@ -171,8 +171,9 @@ class LatticeSerializer(serializers.ModelSerializer):
 
     def to_representation(self, lattice: Lattice) -> dict[str, Any]:
         # Built directly: ModelSerializer introspects the model to build its fields on
-        # every instantiation (~0.4 ms per response). The declared fields above stay the
-        # schema; tests/perf/test_serializers.py proves both give the same JSON.
+        # every instantiation (its cost is in docs/performance.md). The declared fields
+        # above stay the schema; tests/perf/test_serializers.py proves both give the same
+        # JSON.
         created_by = lattice.created_by_id
         return {
             "id": str(lattice.id),
