@@ -8,6 +8,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.http import HttpRequest
 
+from accounts.api_keys import revoke_api_key
 from accounts.models import ApiKey, TokenFamily, User
 from tenants.models import Membership
 
@@ -87,8 +88,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        from accounts.api_keys import revoke_api_key
-
         for api_key in queryset.filter(revoked_at__isnull=True).select_related("tenant"):
             revoke_api_key(
                 tenant=api_key.tenant, actor=request.user, api_key=api_key, request=request

@@ -1,4 +1,4 @@
-"""Forms of the account pages: sign-up, login, password reset, account, API keys.
+"""Forms of the account pages: login, password reset, account, API keys.
 
 They check what a form can (required fields, email syntax, the two passwords match, the
 password validators); every rule about accounts and tenants is the services'.
@@ -12,8 +12,6 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from accounts.models import ApiKey, User
-from billing.models import Plan
-from billing.plans import DEFAULT_PLAN_CODE
 from catalytic.api_errors import ApiError
 
 
@@ -62,7 +60,7 @@ class NewPasswordMixin:
         return password2
 
 
-def _password_field(label: str, autocomplete: str, help_text: str = "") -> forms.CharField:
+def password_field(label: str, autocomplete: str, help_text: str = "") -> forms.CharField:
     return forms.CharField(
         label=label,
         strip=False,
@@ -75,58 +73,11 @@ def _password_field(label: str, autocomplete: str, help_text: str = "") -> forms
 PASSWORD_HELP = "At least 8 characters; not a common password and not only digits."
 
 
-class SignupForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
-    # register_tenant() takes a checked password (the API's RegisterSerializer checks it).
-    run_validators = True
-
-    company_name = forms.CharField(
-        label="Company or team name",
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
-    )
-    first_name = forms.CharField(
-        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
-    )
-    last_name = forms.CharField(
-        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
-    )
-    email = forms.EmailField(
-        label="Work email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
-    password1 = _password_field("Password", "new-password", PASSWORD_HELP)
-    password2 = _password_field("Password again", "new-password")
-    plan = forms.ModelChoiceField(
-        queryset=Plan.objects.none(),
-        to_field_name="code",
-        empty_label=None,
-        widget=forms.RadioSelect,
-        help_text="Paid plans start with a free trial; you choose how to pay later.",
-    )
-
-    field_map = {"email": "email", "company_name": "company_name", "password": "password1"}
-    code_fields = {"email_taken": "email"}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        plan_field = self.fields["plan"]
-        plan_field.queryset = Plan.objects.filter(is_active=True).order_by("sort_order")
-        plan_field.label_from_instance = _plan_label
-        if not self.is_bound and "plan" not in self.initial:
-            self.initial["plan"] = DEFAULT_PLAN_CODE
-
-
-def _plan_label(plan: Plan) -> str:
-    if not plan.is_paid:
-        return f"{plan.name}: free forever"
-    trial = f", {plan.trial_days}-day free trial" if plan.trial_days else ""
-    return f"{plan.name}: ${plan.price_monthly:.0f} a month{trial}"
-
-
 class LoginForm(ApiErrorMixin, forms.Form):
     email = forms.EmailField(
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
-    password = _password_field("Password", "current-password")
+    password = password_field("Password", "current-password")
 
 
 class PasswordResetRequestForm(forms.Form):
@@ -136,8 +87,8 @@ class PasswordResetRequestForm(forms.Form):
 
 
 class SetPasswordForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
-    password1 = _password_field("New password", "new-password", PASSWORD_HELP)
-    password2 = _password_field("New password again", "new-password")
+    password1 = password_field("New password", "new-password", PASSWORD_HELP)
+    password2 = password_field("New password again", "new-password")
 
     field_map = {"new_password": "password2"}
 
@@ -151,8 +102,8 @@ class AcceptNewUserForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
     last_name = forms.CharField(
         max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
     )
-    password1 = _password_field("Choose a password", "new-password", PASSWORD_HELP)
-    password2 = _password_field("Password again", "new-password")
+    password1 = password_field("Choose a password", "new-password", PASSWORD_HELP)
+    password2 = password_field("Password again", "new-password")
 
     field_map = {"password": "password2"}
 
@@ -167,7 +118,7 @@ class AcceptNewUserForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
 class AcceptExistingUserForm(ApiErrorMixin, forms.Form):
     """Accepting an invitation with an account that already exists: prove it."""
 
-    password1 = _password_field("Your current password", "current-password")
+    password1 = password_field("Your current password", "current-password")
 
     field_map = {"password": "password1"}
     code_fields = {"invalid_credentials": "password1"}
@@ -182,9 +133,9 @@ class AcceptExistingUserForm(ApiErrorMixin, forms.Form):
 
 class ChangePasswordForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
     prefix = "pw"
-    current_password = _password_field("Current password", "current-password")
-    password1 = _password_field("New password", "new-password", PASSWORD_HELP)
-    password2 = _password_field("New password again", "new-password")
+    current_password = password_field("Current password", "current-password")
+    password1 = password_field("New password", "new-password", PASSWORD_HELP)
+    password2 = password_field("New password again", "new-password")
 
 
 class ChangeEmailForm(ApiErrorMixin, forms.Form):
@@ -192,7 +143,7 @@ class ChangeEmailForm(ApiErrorMixin, forms.Form):
     email = forms.EmailField(
         label="New email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    password = _password_field("Current password", "current-password")
+    password = password_field("Current password", "current-password")
 
 
 class ApiKeyForm(ApiErrorMixin, forms.Form):

@@ -17,7 +17,6 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
     path("login/", views.login_view, name="login"),
     path("login/workspace/", views.choose_tenant, name="choose_tenant"),
     path("logout/", views.logout_view, name="logout"),

@@ -33,7 +33,6 @@ from accounts.forms import (
     LoginForm,
     PasswordResetRequestForm,
     SetPasswordForm,
-    SignupForm,
 )
 from accounts.models import ApiKey
 from catalytic.api_errors import ApiError
@@ -49,7 +48,6 @@ from tenants.page_auth import (
     set_current_tenant,
     tenant_required,
 )
-from tenants.services import register_tenant
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -84,45 +82,6 @@ def start_page_session(request: HttpRequest, membership: Any) -> None:
 
 
 # --- Sign-up, login, logout -------------------------------------------------------------
-
-
-@sensitive_post_parameters("password1", "password2")
-@never_cache
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        form = SignupForm(request.POST)
-        status = 400
-        limited = rate_limit_error(
-            request, "register", request.POST.get("email"), settings.RATELIMIT_REGISTER
-        )
-        if limited:
-            form.is_valid()
-            form.add_error(None, limited)
-            status = 429
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                membership = register_tenant(
-                    company_name=data["company_name"],
-                    email=data["email"],
-                    password=data["password2"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    plan_code=data["plan"].code,
-                    request=request,
-                )
-            except ApiError as exc:
-                form.add_api_error(exc, form.field_map)
-                status = exc.status_code
-            else:
-                start_page_session(request, membership)
-                messages.success(request, f"Welcome to Catalytic, {membership.tenant.name}!")
-                return redirect("tenants:dashboard")
-        return render(request, "accounts/signup.html", {"form": form}, status=status)
-    initial = {}
-    if request.GET.get("plan"):
-        initial["plan"] = request.GET["plan"]
-    return render(request, "accounts/signup.html", {"form": SignupForm(initial=initial)})
 
 
 @sensitive_post_parameters("password")

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from billing.stripe_client import billing_configured, stripe_client
+
 
 class BillingConfig(AppConfig):
     name = "billing"
@@ -9,7 +11,6 @@ class BillingConfig(AppConfig):
         # dj-stripe (earlier in INSTALLED_APPS) has connected its receivers by now, so
         # ours run after it has stored the re-fetched Stripe objects.
         from billing.handlers import connect_handlers
-        from billing.stripe_client import billing_configured, stripe_client
 
         connect_handlers()
         if billing_configured():

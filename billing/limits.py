@@ -43,11 +43,6 @@ def plan_limit(tenant: Any, name: str) -> int | None:
     return getattr(tenant_plan(tenant), name)
 
 
-def within_limit(tenant: Any, name: str, value: int) -> bool:
-    limit = plan_limit(tenant, name)
-    return limit is None or value <= limit
-
-
 def upgrade_suggestion(tenant: Any, name: str, wanted: int | None = None) -> str | None:
     """The cheapest plan above the tenant's whose `name` limit admits `wanted`."""
     plan = tenant_plan(tenant)

@@ -1,12 +1,25 @@
+"""Sign-up: a new tenant, its owner, its subscription and the welcome email, all or nothing.
+
+It lives in billing, the highest app it needs: it writes accounts and tenants rows,
+starts a subscription and sends a notification.
+"""
+
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from billing.models import Plan, Subscription
-from billing.plans import get_plan_spec
-from tenants.models import Tenant
+from billing.plans import DEFAULT_PLAN_CODE, get_plan_spec
+from catalytic.ratelimits import normalise_email
+from notifications import emails
+from tenants import audit
+from tenants.models import Membership, Role, Tenant
+from tenants.services import create_tenant, email_taken
 
 
 def start_subscription(*, tenant: Tenant, plan_code: str) -> Subscription:
@@ -31,3 +44,41 @@ def start_subscription(*, tenant: Tenant, plan_code: str) -> Subscription:
     return Subscription.objects.create(
         tenant=tenant, plan=plan, status=Subscription.Status.ACTIVE, current_period_start=now
     )
+
+
+def register_tenant(
+    *,
+    company_name: str,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    domain: str = "",
+    plan_code: str = DEFAULT_PLAN_CODE,
+    request: Any = None,
+) -> Membership:
+    """Tenant + owner + subscription + welcome email, all or nothing."""
+    email = normalise_email(email)
+    if User.objects.filter(email=email).exists():
+        raise email_taken()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=password, first_name=first_name, last_name=last_name
+                )
+        except IntegrityError:
+            raise email_taken()
+        tenant = create_tenant(name=company_name, billing_email=email, domain=domain)
+        membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+        start_subscription(tenant=tenant, plan_code=plan_code)
+        emails.send_welcome(user=user, tenant=tenant)
+        audit.record(
+            "tenant.registered",
+            tenant=tenant,
+            actor=user,
+            request=request,
+            target=f"tenant:{tenant.slug}",
+            plan=plan_code,
+        )
+    return membership

@@ -19,6 +19,7 @@ from djstripe.models import Subscription as StripeSubscription
 
 from billing.models import Plan, Subscription
 from billing.plans import DEFAULT_PLAN_CODE, INTERVALS, parse_lookup_key
+from tenants import audit
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -103,8 +104,6 @@ def period_of(data: dict) -> tuple[datetime | None, datetime | None]:
 def _record_plan_change(
     *, tenant: Tenant, actor: Any, old: str, new: str, source: str, request: Any = None
 ) -> None:
-    from tenants import audit
-
     audit.record(
         "plan_changed",
         tenant=tenant,

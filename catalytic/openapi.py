@@ -1,6 +1,7 @@
-"""The OpenAPI schema class: every operation documents the errors it can really answer.
+"""The API's error shape in the OpenAPI schema, and the schema class that documents it.
 
-Views document their own success and domain errors with @extend_schema. The errors
+Views document their own success and domain errors with
+`@extend_schema(responses={200: ..., **errors(400, 409)})`. The errors
 that come from the framework around every view (authentication, the per-tenant rate
 limit, JSON parsing, the body size guard, pagination, unknown ids) are added here for
 each operation they apply to, so clients and schemathesis see an accurate schema
@@ -9,9 +10,12 @@ without every view repeating them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 
 GENERIC_ERRORS = {
     "400": "Invalid input: `validation_error` (per-field `details`), `invalid_json`, or a "
@@ -24,6 +28,43 @@ GENERIC_ERRORS = {
     "429": "`rate_limited` (per tenant, per API key or per client); see `Retry-After`.",
 }
 WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input (`validation_error` with per-field `details`, or a domain code).",
+    401: "Not authenticated.",
+    402: "A plan limit (`plan_limit`, with what to upgrade to) or payment is required.",
+    403: "The role (or a read-only API key) does not allow this.",
+    404: "Not found in this tenant (another tenant's object is the same 404).",
+    409: "Conflicts with the current state.",
+    410: "No longer usable.",
+    413: "The body is too large.",
+    422: "Understood, but refused (the code says why).",
+    429: "Rate limited or over quota; see `Retry-After`.",
+}
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error shape: {"error": {"code", "message", "details"}}."""
+
+    error = ErrorBodySerializer()
+
+
+def errors(
+    *codes: int, descriptions: Mapping[int, str] | None = None
+) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for these error statuses, each in the one error shape.
+
+    `descriptions` names what an endpoint's own codes mean where the generic text
+    says too little (`{422: "`search_budget_exceeded` ..."}`).
+    """
+    text = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
+    return {code: OpenApiResponse(ErrorSerializer, description=text[code]) for code in codes}
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -42,11 +83,9 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        from accounts.api.serializers import ApiErrorSerializer
-
         for code in self._generic_error_codes():
             if code not in responses:
-                response = self._get_response_for_code(ApiErrorSerializer, code)
+                response = self._get_response_for_code(ErrorSerializer, code)
                 response["description"] = GENERIC_ERRORS[code]
                 responses[code] = response
         # gunicorn itself refuses a request line over 4 KB, before Django sees it.

@@ -3,7 +3,7 @@
 Pages sign people in with a session cookie; the API under /api/ authenticates every call
 with a bearer token or an API key (REST_FRAMEWORK's authentication classes) and never
 reads a session, Django's `request.user` or flash messages. Skipping the three for API
-requests saves ~40 µs of a ~2 ms call (docs/performance.md) and means an API response
+requests saves their work on every call (docs/performance.md) and means an API response
 can never set or refresh a session cookie. DRF still sets `request.user` on the
 underlying request once it has authenticated the caller.
 """

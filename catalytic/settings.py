@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.account_state",
             ],
         },
     },
@@ -261,7 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["catalytic.parsers.SafeJSONParser"],
     # drf-spectacular's, plus the framework's own errors on every operation.
     "DEFAULT_SCHEMA_CLASS": "catalytic.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "catalytic.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "catalytic.exception_handler.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "catalytic.pagination.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,

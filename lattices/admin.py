@@ -1,4 +1,7 @@
-"""Staff see every lattice and operation, read-only: the history is an audit trail."""
+"""Staff see every lattice and operation, read-only: the history is an audit trail.
+
+The Tenant page (lattices.tenant_admin) is registered here too.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ from typing import Any
 from django.contrib import admin
 
 from lattices.models import Lattice, LatticeOperation
+from lattices.tenant_admin import TenantAdmin
+from tenants.models import Tenant
+
+admin.site.register(Tenant, TenantAdmin)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

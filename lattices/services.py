@@ -16,7 +16,8 @@ from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
 from lattices import engine
 from lattices.exceptions import InvalidRequest, PlanLimitExceeded, ProductError, TenantSuspended
 from lattices.models import Lattice
-from tenants.models import AuditEvent, Tenant
+from tenants import audit
+from tenants.models import Tenant
 
 NAME_MAX_LENGTH = 200
 
@@ -135,12 +136,12 @@ def create_lattice(
             obstacles=spec.obstacle_spec(),
             created_by=actor_user(actor),
         )
-        AuditEvent.objects.create(
+        audit.record(
+            "lattice.created",
             tenant=tenant,
             actor=actor_user(actor),
-            action="lattice.created",
             target=str(lattice.pk),
-            metadata=_audit_metadata(lattice, api_key_id),
+            **_audit_metadata(lattice, api_key_id),
         )
     return lattice
 
@@ -152,12 +153,12 @@ def delete_lattice(
     ensure_product_access(tenant)
     ensure_owned(tenant, lattice)
     with transaction.atomic():
-        AuditEvent.objects.create(
+        audit.record(
+            "lattice.deleted",
             tenant=tenant,
             actor=actor_user(actor),
-            action="lattice.deleted",
             target=str(lattice.pk),
-            metadata=_audit_metadata(lattice, api_key_id),
+            **_audit_metadata(lattice, api_key_id),
         )
         lattice.delete()
 

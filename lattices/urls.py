@@ -1,12 +1,14 @@
-"""The lattice pages (the API lives in lattices/api/urls.py)."""
+"""The lattice pages and the dashboard (the API lives in lattices/api/urls.py)."""
 
 from django.urls import path
 
-from lattices import views
+from lattices import dashboard, views
 
 app_name = "lattices"
 
 urlpatterns = [
+    # settings.LOGIN_REDIRECT_URL and the welcome email link here: keep this path.
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("lattices/", views.lattice_list, name="list"),
     path("lattices/new/", views.lattice_create, name="create"),
     path("lattices/<uuid:lattice_id>/", views.lattice_detail, name="detail"),

@@ -49,8 +49,8 @@ IDENTITIES = Path(os.environ.get("LOADTEST_IDENTITIES", "loadtest/reports/identi
 _wait_min, _, _wait_max = os.environ.get("LOADTEST_WAIT", "1-5").partition("-")
 WAIT_MIN, WAIT_MAX = float(_wait_min), float(_wait_max or _wait_min)
 STATUS_FILE = os.environ.get("LOADTEST_STATUS_FILE", "")
-# How many simulated people sign in with a password (each login is a deliberate password
-# hash: Argon2id, ~27 ms of CPU). A fixed number, not a share: at 10,000 users a 10 %
+# How many simulated people sign in with a password (each login is a deliberately costly
+# Argon2id hash). A fixed number, not a share: at 10,000 users a 10 %
 # share would be 1,000 logins of the same 200 provisioned people, five sessions each.
 SESSION_USERS = int(os.environ.get("LOADTEST_SESSION_USERS", "100"))
 LOGIN_SPREAD_SECONDS = float(os.environ.get("LOADTEST_LOGIN_SPREAD", "60"))

@@ -176,9 +176,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Every user sends its first request as it starts; a ramp faster than ~100 users/s
-    # piles those first requests on top of the returning users' (at 10,000 users over
-    # 20 s the offered rate overshot to ~750 requests/s before settling at ~500).
+    # Every user sends its first request as it starts; a ramp faster than 100 users/s
+    # piles those first requests on top of the returning users', and the offered rate
+    # overshoots the steady one.
     spawn_rate = args.spawn_rate or min(100.0, max(1.0, args.users / 20))
     run_time = args.run_time or ("6m" if args.users >= 10_000 else "3m")
     name = args.name or f"users-{args.users}"
@@ -213,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             # As behind the proxy that stamps X-Request-Start (docs/deploy.md): a deep
             # listen queue, so a burst waits instead of having its SYNs dropped (which
             # clients retry 1, 3, 7 s later: timeouts), and LoadSheddingMiddleware answers
-            # 503 at once to whatever waited longer than QUEUE_TIMEOUT_MS. With the
-            # default 64, the 10,000-user run ended in 30 s timeouts (docs/performance.md).
+            # 503 at once to whatever waited longer than QUEUE_TIMEOUT_MS. Gunicorn's
+            # default of 64 drops SYNs under a 10,000-user burst (docs/performance.md).
             "GUNICORN_BACKLOG=2048",
             *args.server_env,
         ],
@@ -248,9 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             "LOADTEST_STATUS_FILE": str(workdir / "status-{pid}.json"),
             # Every request is a new connection (sync workers close after each
             # response), and gevent's default resolver hands each one's getaddrinfo of
-            # 127.0.0.1 to a thread pool: a third of Locust's CPU went to that handoff
-            # (py-spy), taken from the server on a shared machine. An address literal
-            # needs no lookup, so resolve in the calling greenlet.
+            # 127.0.0.1 to a thread pool, CPU taken from the server on a shared machine.
+            # An address literal needs no lookup, so resolve in the calling greenlet.
             "GEVENT_RESOLVER": "block",
         }
         command = [

@@ -1,6 +1,11 @@
 import warnings
 
+from anymail.exceptions import AnymailNotSupportedWarning
+from anymail.signals import tracking
 from django.apps import AppConfig
+
+from accounts.signals import password_reset_requested
+from tenants.signals import member_invited
 
 
 class NotificationsConfig(AppConfig):
@@ -8,15 +13,13 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from anymail.exceptions import AnymailNotSupportedWarning
-        from anymail.signals import tracking
-
-        from accounts.signals import password_reset_requested
         from notifications import checks  # noqa: F401 - registers the system checks
         from notifications.password_resets import on_password_reset_requested
+        from notifications.receivers import email_invitation
         from notifications.tracking import handle_tracking_event
 
         tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking")
+        member_invited.connect(email_invitation, dispatch_uid="notifications.invitation")
         password_reset_requested.connect(
             on_password_reset_requested, dispatch_uid="notifications.password_resets"
         )

@@ -24,8 +24,8 @@ from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from catalytic.metrics import EMAIL_OUTBOX_DEPTH, EMAILS_DELIVERED
+from notifications.addresses import suppressed_reason, suppression_for
 from notifications.models import OutboxMessage
-from notifications.outbox import suppressed_reason, suppression_for
 from notifications.providers import Provider, provider_chain
 
 logger = logging.getLogger(__name__)

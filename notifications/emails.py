@@ -13,8 +13,9 @@ from typing import Any
 
 from django.conf import settings
 
+from notifications.addresses import normalize_address
 from notifications.models import Kind, OutboxMessage
-from notifications.outbox import enqueue, normalize_address
+from notifications.outbox import enqueue
 from notifications.rendering import absolute_url, format_amount, render_email
 from tenants.models import Membership, Role, Tenant
 

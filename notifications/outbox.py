@@ -10,25 +10,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications.models import OutboxMessage, Suppression
+from notifications.addresses import normalize_address, suppressed_reason, suppression_for
+from notifications.delivery import deliver_message
+from notifications.models import OutboxMessage
 from notifications.rendering import Rendered
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
-
-
-def normalize_address(address: str) -> str:
-    return address.strip().lower()
-
-
-def suppression_for(address: str) -> Suppression | None:
-    return Suppression.objects.filter(email=normalize_address(address)).first()
-
-
-def suppressed_reason(suppression: Suppression) -> str:
-    when = suppression.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    detail = f": {suppression.detail}" if suppression.detail else ""
-    return f"Not sent: {suppression.email} is suppressed ({suppression.reason} {when}){detail}"
 
 
 def enqueue(
@@ -94,8 +82,6 @@ _inline_paused_until = 0.0
 
 def _deliver_after_commit(message_id: object) -> None:
     global _inline_paused_until
-    from notifications.delivery import deliver_message
-
     if time.monotonic() < _inline_paused_until:
         return
     try:

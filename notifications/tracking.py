@@ -10,8 +10,8 @@ from anymail.signals import AnymailTrackingEvent, EventType
 from django.db import transaction
 
 from catalytic.metrics import WEBHOOK_EVENTS
+from notifications.addresses import normalize_address
 from notifications.models import OutboxMessage, Suppression
-from notifications.outbox import normalize_address
 
 logger = logging.getLogger(__name__)
 

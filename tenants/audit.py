@@ -5,14 +5,15 @@ event carries the same who / which tenant / from where / when. Call it inside
 the transaction of the write it describes: the event and the change commit or
 roll back together.
 
-Actions used so far (dotted, past tense):
+Actions (dotted, past tense):
   tenant.registered, tenant.updated, tenant.suspended, tenant.reactivated,
   login.succeeded, login.failed, logout, token.reuse_detected,
   password.changed, account.email_changed,
   password.reset_requested, password.reset,
   member.added, member.updated, member.removed,
   invitation.sent, invitation.accepted, invitation.revoked,
-  api_key.created, api_key.revoked
+  api_key.created, api_key.revoked, plan_changed, subscription.cancelled,
+  lattice.created, lattice.deleted
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The token exists only in the email (`{SITE_URL}/invitations/accept/{token}/`);
 the row keeps its SHA-256. Accepting is single-use: the invitation row is locked
 and stamped in the same transaction that creates the membership.
+
+The email itself is sent by notifications, an app above this one, on the
+`member_invited` signal (tenants.signals).
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from django.utils import timezone
 from accounts.models import User
 from catalytic.api_errors import ApiError
 from catalytic.ratelimits import normalise_email
-from notifications import emails
 from tenants import audit
 from tenants.models import Invitation, Membership, Role, Tenant
 from tenants.services import add_member, email_taken, owner_required
+from tenants.signals import member_invited
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,7 @@ def invite_member(
             token_hash=hash_token(token),
             expires_at=now + settings.INVITATION_TTL,
         )
-        emails.send_member_invitation(
-            tenant=tenant,
-            email=email,
-            inviter=invitation.invited_by,
-            role=role,
-            accept_url=accept_url(token),
-            expires_at=invitation.expires_at,
-        )
+        member_invited.send(Invitation, invitation=invitation, accept_url=accept_url(token))
         audit.record(
             "invitation.sent",
             tenant=tenant,

@@ -12,23 +12,20 @@ like the API refuses such a token.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from billing.stripe_client import billing_configured
 from tenants.models import Membership, Role, Tenant, role_at_least
 
 SESSION_TENANT_KEY = "catalytic_tenant_id"
@@ -59,55 +56,6 @@ class RoleCan:
         return role_at_least(self.role, Role.OWNER)
 
 
-class AccountState:
-    """What the banners say about the current tenant: suspended, past due, or on trial."""
-
-    PAST_DUE_STATUSES = ("past_due", "unpaid")
-
-    def __init__(self, tenant: Tenant) -> None:
-        self.tenant = tenant
-        try:
-            self.subscription = tenant.subscription
-        except ObjectDoesNotExist:  # a tenant without a subscription row is on Free
-            self.subscription = None
-
-    @property
-    def suspended(self) -> bool:
-        return self.tenant.is_suspended
-
-    @property
-    def suspended_reason(self) -> str:
-        return self.tenant.suspended_reason
-
-    @property
-    def plan_name(self) -> str:
-        return self.subscription.plan.name if self.subscription is not None else "Free"
-
-    @property
-    def past_due(self) -> bool:
-        return self.subscription is not None and self.subscription.status in self.PAST_DUE_STATUSES
-
-    @property
-    def trialing(self) -> bool:
-        return (
-            self.subscription is not None
-            and self.subscription.status == "trialing"
-            and self.subscription.trial_end is not None
-        )
-
-    @property
-    def trial_days_left(self) -> int:
-        if not self.trialing:
-            return 0
-        seconds = (self.subscription.trial_end - timezone.now()).total_seconds()
-        # A trial ending in 3.2 days has "4 days left" until the last day is used up.
-        return max(0, math.ceil(seconds / 86400))
-
-    @property
-    def billing_configured(self) -> bool:
-        return billing_configured()
-
-
 def active_memberships(user: Any) -> QuerySet[Membership]:
     """The memberships a user may act through: active, in a tenant that still exists."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -129,7 +77,6 @@ def _attach(request: HttpRequest, membership: Membership) -> None:
     request.membership = membership  # type: ignore[attr-defined]
     request.tenant = membership.tenant  # type: ignore[attr-defined]
     request.can = RoleCan(membership.role)  # type: ignore[attr-defined]
-    request.account_state = AccountState(membership.tenant)  # type: ignore[attr-defined]
     user = request.user
     # For the header's workspace switcher; only queried when a page shows it.
     request.memberships = SimpleLazyObject(  # type: ignore[attr-defined]

@@ -86,6 +86,4 @@ class TenantActive(BasePermission):
         return True
 
 
-IsOwner = require_role(Role.OWNER)
 IsAdmin = require_role(Role.ADMIN)
-IsMember = require_role(Role.MEMBER)

@@ -1,9 +1,10 @@
-"""Writes on tenants: sign-up, settings, suspension, team membership.
+"""Writes on tenants: creation, settings, suspension, team membership.
 
-Every function takes keyword-only `tenant=` / `actor=`, runs in a transaction
-and leaves an audit record. Membership changes lock the tenant row first, so two
-concurrent demotions cannot both pass the last-owner check. Invitations live in
-tenants.invitations.
+Every function that changes a tenant takes keyword-only `tenant=` / `actor=`, runs in
+a transaction and leaves an audit record. Membership changes lock the tenant row
+first, so two concurrent demotions cannot both pass the last-owner check. Invitations
+live in tenants.invitations; sign-up, which also starts a subscription and sends the
+welcome email, in billing.signup.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import revoke_membership_sessions
-from billing.signup import start_subscription
 from catalytic.api_errors import ApiError
-from catalytic.ratelimits import normalise_email
-from notifications import emails
 from tenants import audit
 from tenants.models import Membership, Role, Tenant
 
@@ -26,7 +24,7 @@ SLUG_MAX = 50
 EDITABLE_FIELDS = ("name", "domain", "billing_email")
 
 
-# --- Sign-up ------------------------------------------------------------------
+# --- Creation -----------------------------------------------------------------
 
 
 def email_taken() -> ApiError:
@@ -38,7 +36,7 @@ def email_taken() -> ApiError:
     )
 
 
-def _create_tenant(*, name: str, **fields: Any) -> Tenant:
+def create_tenant(*, name: str, **fields: Any) -> Tenant:
     """A tenant with a unique slug from its name: acme, acme-2, acme-3...
 
     Race-safe: a slug taken between the look-up and the insert is an
@@ -57,44 +55,6 @@ def _create_tenant(*, name: str, **fields: Any) -> Tenant:
                 return Tenant.objects.create(name=name, slug=candidate, **fields)
         except IntegrityError:
             taken.add(candidate)
-
-
-def register_tenant(
-    *,
-    company_name: str,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    domain: str = "",
-    plan_code: str = "free",
-    request: Any = None,
-) -> Membership:
-    """Tenant + owner + subscription + welcome email, all or nothing."""
-    email = normalise_email(email)
-    if User.objects.filter(email=email).exists():
-        raise email_taken()
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    email=email, password=password, first_name=first_name, last_name=last_name
-                )
-        except IntegrityError:
-            raise email_taken()
-        tenant = _create_tenant(name=company_name, billing_email=email, domain=domain)
-        membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
-        start_subscription(tenant=tenant, plan_code=plan_code)
-        emails.send_welcome(user=user, tenant=tenant)
-        audit.record(
-            "tenant.registered",
-            tenant=tenant,
-            actor=user,
-            request=request,
-            target=f"tenant:{tenant.slug}",
-            plan=plan_code,
-        )
-    return membership
 
 
 # --- Tenant settings and status ---------------------------------------------------

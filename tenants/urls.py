@@ -1,4 +1,4 @@
-"""Tenant pages: landing, dashboard, team, invitations, audit log (the API is tenants/api/)."""
+"""Tenant pages: landing, team, invitations, audit log (the API is tenants/api/)."""
 
 from django.urls import path
 
@@ -8,7 +8,6 @@ app_name = "tenants"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("team/", views.team, name="team"),
     path("team/members/<uuid:member_id>/role/", views.member_role, name="member_role"),
     path("team/members/<uuid:member_id>/remove/", views.member_remove, name="member_remove"),

@@ -1,4 +1,4 @@
-"""Pages of the tenant: landing, dashboard, team, invitations, audit log."""
+"""Pages of the tenant: landing, team, invitations, audit log (the dashboard is lattices')."""
 
 from __future__ import annotations
 
@@ -16,10 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import AcceptExistingUserForm, AcceptNewUserForm
 from accounts.models import User
 from accounts.views import rate_limit_error, start_page_session
-from billing.limits import tenant_plan
-from billing.usage import current_period, usage_summary
 from catalytic.api_errors import ApiError
-from lattices.models import LatticeOperation
 from tenants.forms import InviteForm, RoleForm, role_choices
 from tenants.invitations import accept_invitation, find_invitation, invite_member, revoke_invitation
 from tenants.models import AuditEvent, Invitation, Membership, Role
@@ -31,44 +28,11 @@ from tenants.page_auth import (
 )
 from tenants.services import remove_member, update_member
 
-RECENT_OPERATIONS = 10
-
 
 def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         current_membership(request)  # the header shows the workspace when there is one
     return render(request, "tenants/landing.html")
-
-
-def _meter(used: int, limit: int | None) -> dict[str, object]:
-    """A usage meter for the template: figures, percentage, and whether it is nearly full."""
-    if limit is None:
-        return {"used": used, "limit": None, "percent": 0, "high": False}
-    percent = min(100, round(used * 100 / limit)) if limit else 100
-    return {"used": used, "limit": limit, "percent": percent, "high": percent >= 90}
-
-
-@tenant_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant
-    usage = usage_summary(tenant)
-    operations = (
-        LatticeOperation.objects.for_tenant(tenant)
-        .select_related("lattice", "actor")
-        .order_by("-created_at")[:RECENT_OPERATIONS]
-    )
-    return render(
-        request,
-        "tenants/dashboard.html",
-        {
-            "plan": tenant_plan(tenant),
-            "subscription": request.account_state.subscription,
-            "api_calls": _meter(usage["api_calls"]["used"], usage["api_calls"]["limit"]),
-            "lattices": _meter(usage["lattices"]["used"], usage["lattices"]["limit"]),
-            "period_end": current_period().end,
-            "operations": operations,
-        },
-    )
 
 
 # --- Team -----------------------------------------------------------------------------------
@@ -180,7 +144,7 @@ def member_remove(request: HttpRequest, member_id: Any) -> HttpResponse:
         return redirect("tenants:team")
     if membership.pk == request.membership.pk:
         messages.info(request, f"You left {request.tenant.name}.")
-        return redirect("tenants:dashboard")  # page_auth ends this session: the membership is gone
+        return redirect("lattices:dashboard")  # page_auth ends this session: the membership is gone
     messages.success(request, f"{email} was removed from the workspace.")
     return redirect("tenants:team")
 
@@ -245,7 +209,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     f"Welcome to {membership.tenant.name}! You joined as "
                     f"{membership.get_role_display().lower()}.",
                 )
-                return redirect("tenants:dashboard")
+                return redirect("lattices:dashboard")
         else:
             status = 400
     else:

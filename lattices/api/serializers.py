@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalytic.openapi import ErrorSerializer  # noqa: F401 - lattices/api/views.py names it s.ErrorSerializer
 from catalytic.timestamps import iso_utc
 from lattices import engine
 from lattices.models import Lattice, LatticeOperation
@@ -170,8 +171,9 @@ class LatticeSerializer(serializers.ModelSerializer):
 
     def to_representation(self, lattice: Lattice) -> dict[str, Any]:
         # Built directly: ModelSerializer introspects the model to build its fields on
-        # every instantiation (~0.4 ms per response). The declared fields above stay the
-        # schema; tests/perf/test_serializers.py proves both give the same JSON.
+        # every instantiation (its cost is in docs/performance.md). The declared fields
+        # above stay the schema; tests/perf/test_serializers.py proves both give the same
+        # JSON.
         created_by = lattice.created_by_id
         return {
             "id": str(lattice.id),
@@ -290,18 +292,3 @@ class XorResponseSerializer(_OperationResultFields):
 
 class PointsResponseSerializer(_OperationResultFields):
     points = PointsField(help_text="The image of each given point, in order.")
-
-
-ErrorSerializer = inline_serializer(
-    name="Error",
-    fields={
-        "error": inline_serializer(
-            name="ErrorBody",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "details": serializers.JSONField(allow_null=True),
-            },
-        )
-    },
-)

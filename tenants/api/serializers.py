@@ -3,15 +3,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.auth import password_validation
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.api.serializers import TenantSummarySerializer, TokenPairSerializer
-from accounts.models import User
-from billing.models import Plan
-from billing.plans import DEFAULT_PLAN_CODE
 from tenants.models import AuditEvent, Invitation, Membership, Role, Tenant
 
 # RFC 1123 host names: labels of letters, digits and inner hyphens.
@@ -27,50 +21,12 @@ def clean_domain(value: str) -> str:
     return value
 
 
-class RegisterSerializer(serializers.Serializer):
-    company_name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
-    domain = serializers.CharField(max_length=253, required=False, allow_blank=True, default="")
-    plan_code = serializers.CharField(max_length=32, required=False, default=DEFAULT_PLAN_CODE)
-
-    def validate_domain(self, value: str) -> str:
-        return clean_domain(value)
-
-    def validate_plan_code(self, value: str) -> str:
-        if not Plan.objects.filter(code=value, is_active=True).exists():
-            codes = ", ".join(Plan.objects.filter(is_active=True).values_list("code", flat=True))
-            raise serializers.ValidationError(f"Unknown plan; choose one of: {codes}.")
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        candidate = User(
-            email=attrs["email"].lower(),
-            first_name=attrs["first_name"],
-            last_name=attrs["last_name"],
-        )
-        try:
-            password_validation.validate_password(attrs["password"], candidate)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)})
-        return attrs
-
-
-class RegisteredUserSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="user.id")
-    email = serializers.EmailField(source="user.email")
-    role = serializers.CharField()
-
-
-class RegisterResponseSerializer(serializers.Serializer):
-    tenant = TenantSummarySerializer()
-    user = RegisteredUserSerializer()
-    tokens = TokenPairSerializer()
-
-
 class TenantSerializer(serializers.ModelSerializer):
+    """The tenant, with its subscription's plan and status (billing's rows, read here).
+
+    Both are null for a tenant that has no subscription row yet (billing counts it as Free).
+    """
+
     plan = serializers.SerializerMethodField()
     subscription_status = serializers.SerializerMethodField()
 
@@ -93,12 +49,12 @@ class TenantSerializer(serializers.ModelSerializer):
     def _subscription(self, tenant: Tenant) -> Any:
         try:
             return tenant.subscription
-        except ObjectDoesNotExist:  # a tenant without a subscription row is on Free
+        except ObjectDoesNotExist:
             return None
 
-    def get_plan(self, tenant: Tenant) -> str:
+    def get_plan(self, tenant: Tenant) -> str | None:
         subscription = self._subscription(tenant)
-        return subscription.plan.code if subscription is not None else DEFAULT_PLAN_CODE
+        return subscription.plan.code if subscription is not None else None
 
     def get_subscription_status(self, tenant: Tenant) -> str | None:
         subscription = self._subscription(tenant)

@@ -8,7 +8,6 @@ members = views.MemberViewSet.as_view({"get": "list", "post": "create"})
 member = views.MemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"})
 
 urlpatterns = [
-    path("tenants/register", views.RegisterView.as_view(), name="register"),
     path("tenants/current", views.CurrentTenantView.as_view(), name="current"),
     path("tenants/members", members, name="members"),
     path("tenants/members/<uuid:id>", member, name="member"),

@@ -1,4 +1,4 @@
-"""Tenant API: sign-up, the current tenant, members, invitations, audit log.
+"""Tenant API: the current tenant, members, invitations, audit log.
 
 Team, invitation and audit endpoints leave out TenantActive on purpose: a
 suspended tenant can still see and manage its account (and pay).
@@ -16,8 +16,9 @@ from rest_framework.response import Response
 
 from accounts import sessions
 from accounts.api.serializers import SessionSerializer, session_body
-from accounts.api.views import PublicView, errors, validated
+from accounts.api.views import PublicView, validated
 from catalytic.client_ip import client_ip
+from catalytic.openapi import errors
 from catalytic.ratelimits import configured_rate, enforce, enforce_ip_and_email, normalise_email
 from tenants import invitations, services
 from tenants.api.serializers import (
@@ -28,60 +29,12 @@ from tenants.api.serializers import (
     MemberInviteSerializer,
     MembershipSerializer,
     MemberUpdateSerializer,
-    RegisterResponseSerializer,
-    RegisterSerializer,
     TenantSerializer,
     TenantUpdateSerializer,
 )
 from tenants.models import AuditEvent, Invitation, Membership, Role
 from tenants.permissions import IsAdmin
 from tenants.viewsets import TenantAPIView, TenantScopedViewSet
-
-
-def _raw_email(request: Request, field: str = "email") -> str | None:
-    value = request.data.get(field) if isinstance(request.data, dict) else None
-    return value if isinstance(value, str) else None
-
-
-class RegisterView(PublicView):
-    @extend_schema(
-        request=RegisterSerializer,
-        responses={201: RegisterResponseSerializer, **errors(400, 409, 429)},
-        auth=[],
-        summary="Sign up: a new tenant, its owner and its subscription",
-    )
-    def post(self, request: Request) -> Response:
-        enforce_ip_and_email(
-            request, "register", _raw_email(request), configured_rate("RATELIMIT_REGISTER")
-        )
-        data = validated(RegisterSerializer, request)
-        membership = services.register_tenant(
-            company_name=data["company_name"],
-            email=data["email"],
-            password=data["password"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            domain=data["domain"],
-            plan_code=data["plan_code"],
-            request=request,
-        )
-        session = sessions.start_session(membership=membership, request=request)
-        tenant = membership.tenant
-        body = {
-            "tenant": {
-                "id": str(tenant.id),
-                "slug": tenant.slug,
-                "name": tenant.name,
-                "status": tenant.status,
-            },
-            "user": {
-                "id": str(membership.user_id),
-                "email": membership.user.email,
-                "role": membership.role,
-            },
-            "tokens": session.tokens.as_dict(),
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class CurrentTenantView(TenantAPIView):

@@ -17,7 +17,7 @@ def main(email: str, password: str, stripe_key: str) -> None:
     from djstripe.models import Account, APIKey
 
     from billing.seeding import seed_plans
-    from tenants import services
+    from billing.signup import register_tenant
     from tests.billing.fake_stripe import ACCOUNT_ID, fixture
 
     call_command("migrate", run_syncdb=True, verbosity=0)
@@ -29,7 +29,7 @@ def main(email: str, password: str, stripe_key: str) -> None:
     APIKey.objects.create(
         secret=stripe_key, type="secret", livemode=False, djstripe_owner_account=account
     )
-    services.register_tenant(
+    register_tenant(
         company_name="Faulty Towers",
         email=email,
         password=password,

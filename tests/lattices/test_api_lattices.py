@@ -155,7 +155,9 @@ def test_a_member_deletes_a_lattice_with_its_history(cast, client_for, make_latt
 
     assert response.status_code == 204
     assert not Lattice.objects.exists() and not LatticeOperation.objects.exists()
-    assert AuditEvent.objects.filter(action="lattice.deleted", target=str(lattice.pk)).exists()
+    event = AuditEvent.objects.get(action="lattice.deleted", target=str(lattice.pk))
+    assert event.tenant_id == cast.tenant.pk and event.actor_id == cast.member.user_id
+    assert event.metadata["name"] == lattice.name and event.metadata["dimensions"] == 2
     assert client.get(detail(lattice)).status_code == 404
 
 

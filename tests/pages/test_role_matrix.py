@@ -50,7 +50,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     # public
     "tenants:landing": everyone(OK),
     "billing:pricing": everyone(OK),
-    "accounts:signup": everyone(OK),
+    "billing:signup": everyone(OK),
     "accounts:login": everyone(OK),
     "accounts:logout": everyone(OK),
     "accounts:password_reset": everyone(OK),
@@ -59,7 +59,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "accounts:jwks": everyone(OK),
     # any member of the session's tenant
     "accounts:choose_tenant": members(OK),
-    "tenants:dashboard": members(OK),
+    "lattices:dashboard": members(OK),
     "tenants:team": members(OK),
     "accounts:account": members(OK),
     "lattices:list": members(OK),

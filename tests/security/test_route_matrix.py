@@ -107,7 +107,7 @@ ROWS: list[Row] = [
         const({"uid": "Zm9v", "token": "bad", "new_password": "another-long-pass-77"}),
     ),
     Row(
-        "tenants_api:register",
+        "signup_api:register",
         "post",
         "/api/tenants/register",
         S("201 201 201 201 201 201 201"),
@@ -343,7 +343,7 @@ ROWS: list[Row] = [
     # --- pages --------------------------------------------------------------------------
     Row("tenants:landing", "get", "/", S("200 200 200 200 200 200 200")),
     Row("billing:pricing", "get", "/pricing/", S("200 200 200 200 200 200 200")),
-    Row("accounts:signup", "get", "/signup/", S("200 200 200 200 200 200 200")),
+    Row("billing:signup", "get", "/signup/", S("200 200 200 200 200 200 200")),
     Row("accounts:login", "get", "/login/", S("200 200 200 200 200 200 200")),
     Row("accounts:choose_tenant", "get", "/login/workspace/", S("302 200 200 200 200 200 302")),
     Row("accounts:logout", "post", "/logout/", S("302 302 302 302 302 302 302")),
@@ -363,7 +363,7 @@ ROWS: list[Row] = [
         S("302 403 403 302 302 404 403"),
     ),
     Row("accounts:jwks", "get", "/.well-known/jwks.json", S("200 200 200 200 200 200 200")),
-    Row("tenants:dashboard", "get", "/dashboard/", S("302 200 200 200 200 200 403")),
+    Row("lattices:dashboard", "get", "/dashboard/", S("302 200 200 200 200 200 403")),
     Row("tenants:team", "get", "/team/", S("302 200 200 200 200 200 403")),
     Row(
         "tenants:member_role",

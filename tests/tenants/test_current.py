@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from billing.models import Subscription
 from tenants.models import AuditEvent, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,13 @@ def test_every_role_reads_its_own_tenant(cast, client_for, role):
     assert body["slug"] == "acme-lattices"
     assert body["plan"] == "free"
     assert body["subscription_status"] == "active"
+
+
+def test_a_tenant_without_a_subscription_row_shows_no_plan(cast, client_for):
+    Subscription.objects.filter(tenant=cast.tenant).delete()
+    body = client_for(cast.owner).get(URL).json()
+    assert body["plan"] is None
+    assert body["subscription_status"] is None
 
 
 def test_an_outsider_only_ever_sees_its_own_tenant(cast, client_for):

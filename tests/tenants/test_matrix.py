@@ -107,7 +107,6 @@ ROWS = [
 
 # Public endpoints: tested on their own (no role applies).
 PUBLIC = {
-    "tenants_api:register",
     "tenants_api:invitation-accept",
     "accounts_api:login",
     "accounts_api:refresh",

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from billing.models import Subscription
+from billing.models import Plan, Subscription
 from billing.seeding import seed_plans
 from catalytic.env import mask_url
 from tenants.models import Tenant
@@ -46,8 +46,6 @@ class Command(BaseCommand):
         out(RULE)
         out("DATABASE STATISTICS")
         out(RULE)
-        from billing.models import Plan
-
         active = Subscription.objects.filter(
             status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIALING]
         ).count()
