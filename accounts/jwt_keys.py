@@ -156,14 +156,6 @@ class KeyRing:
             self.signing_kid, VerificationKey(self.signing_kid, signing_key.public_key())
         )
 
-    @cached_property
-    def signing_pem(self) -> bytes:
-        return self.signing_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
     def jwks(self) -> dict[str, Any]:
         return {"keys": [key.jwk for key in self.by_kid.values()]}
 

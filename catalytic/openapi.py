@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import is_list_serializer
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -68,26 +69,42 @@ def errors(
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def _generic_error_codes(self) -> list[str]:
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: Any
+    ) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        responses = operation["responses"]
+        error = self.resolve_serializer(ErrorSerializer, "response").ref
+        for code in self.generic_error_codes():
+            responses.setdefault(
+                code,
+                {
+                    "content": {"application/json": {"schema": error}},
+                    "description": GENERIC_ERRORS[code],
+                },
+            )
+        # gunicorn itself refuses a request line over 4 KB, before Django sees it.
+        responses.setdefault("414", {"description": "The URL is too long (refused by gunicorn)."})
+        return operation
+
+    def generic_error_codes(self) -> list[str]:
+        """The framework's errors that can answer this operation, whatever its view says."""
         codes: list[str] = []
         auth = self.get_auth()
         if auth and {} not in auth:
             codes += ["401", "403", "429"]
         if self.method in WRITE_METHODS:
             codes += ["400", "413", "415"]
-        if self._is_list_view() and self.method == "GET":
+        success = self.get_response_serializers()
+        if isinstance(success, dict):  # @extend_schema(responses={200: ..., 404: ...})
+            success = success.get(200)
+        lists = self.method == "GET" and (
+            getattr(self.view, "action", None) == "list" or is_list_serializer(success)
+        )
+        if lists:
             codes.append("400")  # a filter or page value that cannot be used
-        if "{" in self.path or (self._is_list_view() and self._get_paginator() is not None):
+        if "{" in self.path or (lists and getattr(self.view, "paginator", None) is not None):
             codes.append("404")
         return codes
-
-    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
-        responses = super()._get_response_bodies(direction)
-        for code in self._generic_error_codes():
-            if code not in responses:
-                response = self._get_response_for_code(ErrorSerializer, code)
-                response["description"] = GENERIC_ERRORS[code]
-                responses[code] = response
-        # gunicorn itself refuses a request line over 4 KB, before Django sees it.
-        responses.setdefault("414", {"description": "The URL is too long (refused by gunicorn)."})
-        return responses

@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from tenants.models import Tenant
+from tenants.models import Tenant
 
 READ = "read"
 WRITE = "write"
@@ -29,6 +27,4 @@ class AuthContext:
     def tenant(self) -> Tenant:
         if self.preloaded_tenant is not None:
             return self.preloaded_tenant
-        from tenants.models import Tenant
-
         return Tenant.objects.select_related("subscription__plan").get(pk=self.tenant_id)

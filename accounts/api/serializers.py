@@ -7,18 +7,6 @@ from rest_framework import serializers
 from accounts.models import ApiKey
 
 
-class ApiErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(allow_null=True)
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    """The API's one error shape: {"error": {"code", "message", "details"}}."""
-
-    error = ApiErrorBodySerializer()
-
-
 class TenantSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     slug = serializers.CharField()

@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.api.serializers import (
     AcceptedSerializer,
-    ApiErrorSerializer,
     AuthHealthSerializer,
     LoginSerializer,
     LogoutSerializer,
@@ -34,22 +33,21 @@ from accounts.models import TokenFamily
 from accounts.sessions import LIVE_TENANT_STATUSES
 from accounts.tokens import USER_ID_CLAIM, AccessToken, RefreshToken, Rejected, verified
 from catalytic.api_errors import ApiError
+from catalytic.openapi import errors as openapi_errors
 from catalytic.ratelimits import configured_rate, enforce_ip_and_email
 from tenants.permissions import IsTenantMember, auth_context
 
-ERRORS = {
-    400: OpenApiResponse(ApiErrorSerializer, description="Invalid fields."),
-    401: OpenApiResponse(ApiErrorSerializer, description="Not authenticated."),
-    403: OpenApiResponse(ApiErrorSerializer, description="Not allowed."),
-    404: OpenApiResponse(ApiErrorSerializer, description="Not found (or another tenant's)."),
-    409: OpenApiResponse(ApiErrorSerializer, description="Conflicts with the current state."),
-    410: OpenApiResponse(ApiErrorSerializer, description="No longer usable."),
-    429: OpenApiResponse(ApiErrorSerializer, description="Rate limited; see Retry-After."),
+# What these endpoints' own error codes mean, beside the generic descriptions.
+DESCRIPTIONS = {
+    400: "Invalid fields.",
+    403: "Not allowed.",
+    404: "Not found (or another tenant's).",
+    429: "Rate limited; see Retry-After.",
 }
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
+    return openapi_errors(*codes, descriptions=DESCRIPTIONS)
 
 
 def validated(serializer_class: type, request: Request) -> dict[str, Any]:

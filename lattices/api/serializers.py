@@ -14,7 +14,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalytic.openapi import ErrorSerializer  # noqa: F401 - lattices/api/views.py names it s.ErrorSerializer
 from catalytic.timestamps import iso_utc
 from lattices import engine
 from lattices.models import Lattice, LatticeOperation

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from catalytic.api_errors import ApiError
+from catalytic.openapi import errors
 from lattices import operations, services
 from lattices.api import serializers as s
 from lattices.api.metering import MeteredProductAPIMixin
@@ -31,22 +32,21 @@ from tenants.viewsets import TenantScopedViewSet
 Kind = LatticeOperation.Kind
 
 
+DESCRIPTIONS = {
+    400: "Invalid input (`validation_error`, `invalid_point`, `invalid_lattice`, ...).",
+    401: "Not authenticated.",
+    402: "`plan_limit` (with `limit`, `plan`, `upgrade_to`) or `tenant_suspended`.",
+    403: "The role (or a read-only API key) does not allow this.",
+    404: "No such lattice in this tenant.",
+    413: "Request body too large.",
+    422: "`search_budget_exceeded` (with `explored`, `budget`, `plan`, `upgrade_to`).",
+    429: "`quota_exceeded`: monthly API calls spent; see `Retry-After`.",
+}
+
+
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    descriptions = {
-        400: "Invalid input (`validation_error`, `invalid_point`, `invalid_lattice`, ...).",
-        401: "Not authenticated.",
-        402: "`plan_limit` (with `limit`, `plan`, `upgrade_to`) or `tenant_suspended`.",
-        403: "The role (or a read-only API key) does not allow this.",
-        404: "No such lattice in this tenant.",
-        413: "Request body too large.",
-        422: "`search_budget_exceeded` (with `explored`, `budget`, `plan`, `upgrade_to`).",
-        429: "`quota_exceeded`: monthly API calls spent; see `Retry-After`.",
-    }
-    common = (401, 402, 403, 429)
-    return {
-        code: OpenApiResponse(s.ErrorSerializer, description=descriptions[code])
-        for code in sorted({*common, *codes})
-    }
+    """Every product call can be refused by authentication, role, plan and quota."""
+    return errors(*sorted({401, 402, 403, 429, *codes}), descriptions=DESCRIPTIONS)
 
 
 class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
