@@ -92,16 +92,7 @@ def test_shedding_can_be_switched_off(settings, cast, client_for):
 
 
 def load_gunicorn_conf(monkeypatch, **env: str) -> dict:
-    from gunicorn import util
-
-    # The file patches gunicorn's close (catalytic/socket_close.py); undo it afterwards.
-    monkeypatch.setattr(util, "close_graceful", util.close_graceful)
-    for name in (
-        "GUNICORN_ACCESS_LOG",
-        "GUNICORN_BACKLOG",
-        "GUNICORN_WORKERS",
-        "GUNICORN_LINGER_ON_CLOSE",
-    ):
+    for name in ("GUNICORN_ACCESS_LOG", "GUNICORN_BACKLOG", "GUNICORN_WORKERS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -122,15 +113,3 @@ def test_gunicorns_access_log_and_backlog_can_be_turned_back_on(monkeypatch):
 
     assert conf["accesslog"] == "-"
     assert conf["backlog"] == 2048
-
-
-def test_gunicorn_closes_connections_without_waiting_for_the_client_unless_told(monkeypatch):
-    from gunicorn import util
-
-    original = util.close_graceful
-    load_gunicorn_conf(monkeypatch)
-    assert util.close_graceful is not original
-
-    monkeypatch.setattr(util, "close_graceful", original)
-    load_gunicorn_conf(monkeypatch, GUNICORN_LINGER_ON_CLOSE="1")
-    assert util.close_graceful is original
