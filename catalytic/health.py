@@ -44,9 +44,8 @@ def _probe_database() -> dict[str, Any]:
         except DatabaseError:
             if not kept:
                 raise
-            # The kept connection was lost since the last probe without a word from the
-            # server (a session the server ended is already resent by the backend,
-            # catalytic/db/postgresql): not an outage unless a fresh one fails too.
+            # The kept connection was lost since the last probe: not an outage unless a
+            # fresh one fails too.
             conn.close()
             _select_one(conn)
         return {"connected": True, "vendor": conn.vendor}

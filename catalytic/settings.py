@@ -111,9 +111,6 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}")
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, health-checking only connections that sat idle (see the module).
-    _db["ENGINE"] = "catalytic.db.postgresql"
-    _db["HEALTH_CHECK_AFTER_IDLE"] = env_float("DB_HEALTH_CHECK_AFTER_IDLE", 5.0, minimum=0)
     # A short connect timeout keeps /health and requests from hanging on a dead server.
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
     if env_bool("DB_POOL", False):
