@@ -73,8 +73,7 @@ MIDDLEWARE = [
     "catalytic.page_middleware.PageAuthenticationMiddleware",
     "catalytic.page_middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # django-csp's, building the site-wide header once.
-    "catalytic.csp.CSPMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "catalytic.urls"
