@@ -79,8 +79,9 @@ class LoadSheddingMiddleware:
     answered at once with 503 (a few hundred microseconds of work) and the queue
     drains. The header is believed only from TRUSTED_PROXIES, since a client could
     otherwise shed its own requests or dodge the check; without a proxy the small
-    listen backlog (GUNICORN_BACKLOG) is what bounds the queue. Must be first in
-    MIDDLEWARE so a shed request costs nothing else.
+    listen backlog (GUNICORN_BACKLOG) is what bounds the queue. Goes first in
+    MIDDLEWARE (after django-prometheus's counter of incoming requests) so a shed
+    request costs nothing else.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

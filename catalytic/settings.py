@@ -58,10 +58,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request that queued too long is refused before anything else runs.
+    # django-prometheus's pair wraps everything else (first and last, as it documents).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request that queued too long is refused before anything else runs.
     "catalytic.middleware.LoadSheddingMiddleware",
-    # Latency by route and responses by status (django-prometheus's names, two samples).
-    "catalytic.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catalytic.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "catalytic.page_middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "catalytic.urls"
