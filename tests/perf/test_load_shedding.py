@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from django.http import HttpResponse
+from django.utils.log import log_response
 
+from catalytic.client_ip import is_trusted_proxy
 from catalytic.middleware import queue_start
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +56,37 @@ def test_a_request_that_queued_too_long_is_refused_with_503_and_retry_after(
     # A whole body with its length, not chunks, and no warning line per refusal.
     assert int(response["Content-Length"]) == len(response.content)
     assert caplog.records == []
+
+
+def test_other_503s_are_still_logged(caplog, rf):
+    caplog.set_level("WARNING", logger="django.request")
+    unavailable = HttpResponse(status=503)
+
+    log_response(
+        "%s: %s",
+        "Service Unavailable",
+        "/api/lattices",
+        response=unavailable,
+        request=rf.get("/api/lattices"),
+    )
+
+    assert [record.status_code for record in caplog.records] == [503]
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "trusted"),
+    [
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("[::1]:443", False),
+        ("203.0.113.9", False),
+        ("", False),
+    ],
+)
+def test_only_the_configured_proxies_are_trusted(settings, remote_addr, trusted):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
+
+    assert is_trusted_proxy(remote_addr) is trusted
 
 
 def test_a_request_served_in_time_goes_through(behind_proxy, cast, client_for):
