@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -27,9 +28,21 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Two instances on one host (say a blue and a green deploy) must share neither their
+# metrics nor their control socket, so both default to names taken from the bind address.
+_instance = re.sub(r"[^\w.-]+", "-", bind).strip("-")
 # /metrics must add up every worker's counters: prometheus_client's multiprocess
 # mode keeps them in files under this directory, wiped at each start.
-_metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/catalytic-metrics"))
+_metrics_dir = Path(
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/catalytic-metrics-{_instance}")
+)
+# gunicornc's socket; gunicorn's default is one path per user, whichever instance binds it.
+_runtime_dir = os.environ.get("XDG_RUNTIME_DIR", "")
+if not os.path.isdir(_runtime_dir):
+    _runtime_dir = os.path.join(os.path.expanduser("~"), ".gunicorn")
+control_socket = os.environ.get(
+    "GUNICORN_CONTROL_SOCKET", os.path.join(_runtime_dir, f"catalytic-{_instance}.ctl")
+)
 
 
 def on_starting(server):  # noqa: ANN001, ARG001 - gunicorn hook signature

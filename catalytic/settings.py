@@ -28,6 +28,19 @@ from catalytic.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CATALYTIC_VAR_DIR", str(BASE_DIR / "var")))
 
+# prometheus_client's multiprocess mode (gunicorn.conf.py) writes a file per process in
+# this folder from the first metric created, when the apps load: it must exist by then,
+# for manage.py commands too (gunicorn creates it only when it starts).
+_metrics_dir = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+if _metrics_dir:
+    try:
+        Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"PROMETHEUS_MULTIPROC_DIR={_metrics_dir!r} is not a folder this process can "
+            f"create: {exc}"
+        ) from exc
+
 DEV_SECRET_KEY = "dev-insecure-catalytic-secret-key-change-me-in-production"  # noqa: S105
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_secret("SECRET_KEY", DEV_SECRET_KEY)
