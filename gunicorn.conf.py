@@ -2,14 +2,9 @@
 
 import multiprocessing
 import os
+import re
 import shutil
-import sys
 from pathlib import Path
-
-# The project's own modules (gunicorn reads this file before it imports the app).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from catalytic import socket_close  # noqa: E402 - needs the path above
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 # Sync workers measured best for this CPU-bound app (gthread tied on throughput with a
@@ -33,15 +28,21 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# gunicorn waits up to 2 s after each response for the client to close first; a sync
-# worker serves nobody meanwhile. Close at once unless request bytes are still arriving
-# (catalytic/socket_close.py); GUNICORN_LINGER_ON_CLOSE=1 restores gunicorn's wait.
-if os.environ.get("GUNICORN_LINGER_ON_CLOSE", "0") != "1":
-    socket_close.install()
-
+# Two instances on one host (say a blue and a green deploy) must share neither their
+# metrics nor their control socket, so both default to names taken from the bind address.
+_instance = re.sub(r"[^\w.-]+", "-", bind).strip("-")
 # /metrics must add up every worker's counters: prometheus_client's multiprocess
 # mode keeps them in files under this directory, wiped at each start.
-_metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/catalytic-metrics"))
+_metrics_dir = Path(
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/catalytic-metrics-{_instance}")
+)
+# gunicornc's socket; gunicorn's default is one path per user, whichever instance binds it.
+_runtime_dir = os.environ.get("XDG_RUNTIME_DIR", "")
+if not os.path.isdir(_runtime_dir):
+    _runtime_dir = os.path.join(os.path.expanduser("~"), ".gunicorn")
+control_socket = os.environ.get(
+    "GUNICORN_CONTROL_SOCKET", os.path.join(_runtime_dir, f"catalytic-{_instance}.ctl")
+)
 
 
 def on_starting(server):  # noqa: ANN001, ARG001 - gunicorn hook signature

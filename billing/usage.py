@@ -13,13 +13,15 @@ do not count.
 
 from __future__ import annotations
 
-import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
@@ -64,54 +66,18 @@ class UsageResult:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-@functools.cache
-def _increment_statement(vendor: str, limited: bool) -> tuple[str, bool]:
-    """The conditional UPDATE for this database, and whether it returns the new count."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    qn = conn.ops.quote_name
-    meta = UsageCounter._meta
-    calls = qn(meta.get_field("api_calls").column)
-    # Identifiers come from the model's metadata, never from input; values are parameters.
-    table = qn(meta.db_table)
-    updated_at = qn(meta.get_field("updated_at").column)
-    tenant = qn(meta.get_field("tenant").column)
-    period = qn(meta.get_field("period_start").column)
-    sql = f"UPDATE {table} SET {calls} = {calls} + 1, {updated_at} = %s "  # noqa: S608
-    sql += f"WHERE {tenant} = %s AND {period} = %s"
-    if limited:
-        sql += f" AND {calls} < %s"
-    returning = vendor == "postgresql"
-    if vendor == "sqlite":
-        import sqlite3
-
-        returning = sqlite3.sqlite_version_info >= (3, 35)
-    if returning:
-        sql += f" RETURNING {calls}"
-    return sql, returning
-
-
 def _try_increment(tenant_id: Any, period: Period, limit: int | None, now: datetime) -> int | None:
     """Spend one call if the row exists and is under the limit; the new count, else None."""
-    # One lookup through the context-local `connection` proxy: this runs on every call.
-    conn = connections[DEFAULT_DB_ALIAS]
-    meta = UsageCounter._meta
-    params: list[Any] = [
-        meta.get_field("updated_at").get_db_prep_value(now, conn),
-        meta.get_field("tenant").get_db_prep_value(tenant_id, conn),
-        meta.get_field("period_start").get_db_prep_value(period.start, conn),
-    ]
+    counter = UsageCounter.objects.filter(tenant_id=tenant_id, period_start=period.start)
     if limit is not None:
-        params.append(limit)
-    sql, returning = _increment_statement(conn.vendor, limit is not None)
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        if returning:
-            row = cursor.fetchone()
-            return int(row[0]) if row else None
-        if cursor.rowcount != 1:
+        counter = counter.filter(api_calls__lt=limit)
+    with transaction.atomic():
+        # A conditional UPDATE: concurrent calls queue on the row and none passes the limit.
+        if counter.update(api_calls=F("api_calls") + 1, updated_at=now) != 1:
             return None
-    # Without RETURNING the figure read back may include concurrent calls; the count is exact.
-    return _calls_in(tenant_id, period)
+        # The row stays locked until this transaction ends, so no other call has spent
+        # one since: the figure read is this call's own.
+        return _calls_in(tenant_id, period)
 
 
 def _calls_in(tenant_id: Any, period: Period) -> int:
@@ -177,47 +143,41 @@ def quota_exceeded_error(tenant: Any, usage: UsageResult) -> ApiError:
     )
 
 
+# How many of a plan-limited resource a tenant stores, counted by the app that owns the
+# resource: billing sits below the product in the layers and cannot import its models.
+_stored_counters: dict[str, Callable[[Any], int]] = {}
+
+
+def register_stored_count(limit: str, counter: Callable[[Any], int]) -> None:
+    """Declare how to count what plan limit `limit` (say "max_lattices") caps for a tenant.
+
+    The owning app calls this from its AppConfig.ready().
+    """
+    _stored_counters[limit] = counter
+
+
+def stored_count(tenant: Any, limit: str) -> int:
+    try:
+        counter = _stored_counters[limit]
+    except KeyError:
+        raise ImproperlyConfigured(f"no app registered a stored count for {limit!r}") from None
+    return counter(tenant)
+
+
 def usage_summary(tenant: Any, *, now: datetime | None = None) -> dict[str, Any]:
     """This month's figures, as shown by `/api/tenants/usage` and the subscription status."""
     period = current_period(now)
-    calls, lattices = _usage_figures(tenant.pk, period)
     return {
         "plan": tenant_plan(tenant).code,
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
         "resets_at": iso_utc(period.resets_at),
-        "api_calls": {"used": calls, "limit": plan_limit(tenant, "api_calls_per_month")},
-        "lattices": {"used": lattices, "limit": plan_limit(tenant, "max_lattices")},
+        "api_calls": {
+            "used": _calls_in(tenant.pk, period),
+            "limit": plan_limit(tenant, "api_calls_per_month"),
+        },
+        "lattices": {
+            "used": stored_count(tenant, "max_lattices"),
+            "limit": plan_limit(tenant, "max_lattices"),
+        },
     }
-
-
-def _usage_figures(tenant_id: Any, period: Period) -> tuple[int, int]:
-    """API calls this period and lattices stored, in one query (both pages and the API
-    show them together; two ORM queries cost twice the round trips and compiles)."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    fields = UsageCounter._meta
-    tenant_param = fields.get_field("tenant").get_db_prep_value(tenant_id, conn)
-    start_param = fields.get_field("period_start").get_db_prep_value(period.start, conn)
-    with conn.cursor() as cursor:
-        cursor.execute(_usage_statement(conn.vendor), [tenant_param, start_param, tenant_param])
-        used, stored = cursor.fetchone()
-    return int(used or 0), int(stored or 0)
-
-
-@functools.cache
-def _usage_statement(vendor: str) -> str:
-    """_usage_figures' SELECT for this database, built once like the metering UPDATE."""
-    from lattices.models import Lattice  # the product app depends on billing, not vice versa
-
-    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    counter, lattice = UsageCounter._meta, Lattice._meta
-    calls = qn(counter.get_field("api_calls").column)
-    counter_tenant = qn(counter.get_field("tenant").column)
-    period_start = qn(counter.get_field("period_start").column)
-    lattice_tenant = qn(lattice.get_field("tenant").column)
-    # Identifiers come from the models' metadata, never from input; values are parameters.
-    return (
-        f"SELECT (SELECT {calls} FROM {qn(counter.db_table)} "  # noqa: S608
-        f"WHERE {counter_tenant} = %s AND {period_start} = %s), "
-        f"(SELECT COUNT(*) FROM {qn(lattice.db_table)} WHERE {lattice_tenant} = %s)"
-    )

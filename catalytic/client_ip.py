@@ -54,6 +54,13 @@ def _is_trusted(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address.version == net.version and address in net for net in networks)
 
 
+def is_trusted_proxy(remote_addr: str) -> bool:
+    """Whether the socket peer `remote_addr` is one of settings.TRUSTED_PROXIES."""
+    address = _parse(remote_addr or "")
+    networks = _trusted_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
+    return address is not None and _is_trusted(address, networks)
+
+
 def client_ip(request: Any) -> str:
     """The address of whoever sent the request; "" when the server cannot tell."""
     meta = request.META

@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter
 
 from catalytic.api_errors import error_response
+from catalytic.client_ip import is_trusted_proxy
+from catalytic.log_filters import SHED_ATTRIBUTE
 
 REQUESTS_SHED = Counter(
     "catalytic_requests_shed_total",
@@ -76,24 +78,16 @@ class LoadSheddingMiddleware:
     requests further back, so overload turns into timeouts for everyone. When the
     proxy in front stamps `X-Request-Start` (nginx: `proxy_set_header X-Request-Start
     "t=${msec}";`), a request that has already waited more than QUEUE_TIMEOUT_MS is
-    answered at once with 503 (a few hundred microseconds of work) and the queue
-    drains. The header is believed only from TRUSTED_PROXIES, since a client could
-    otherwise shed its own requests or dodge the check; without a proxy the small
-    listen backlog (GUNICORN_BACKLOG) is what bounds the queue. Must be first in
-    MIDDLEWARE so a shed request costs nothing else.
+    answered at once with 503 and the queue drains. The header is believed only from
+    TRUSTED_PROXIES, since a client could otherwise shed its own requests or dodge the
+    check; without a proxy the small listen backlog (GUNICORN_BACKLOG) is what bounds
+    the queue. Goes first in MIDDLEWARE (after django-prometheus's counter of incoming
+    requests) so a shed request costs nothing else.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.budget = settings.QUEUE_TIMEOUT_MS / 1000
-
-    @staticmethod
-    def _from_proxy(remote: str) -> bool:
-        from catalytic.client_ip import _is_trusted, _parse, _trusted_networks
-
-        address = _parse(remote)
-        networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
-        return address is not None and _is_trusted(address, networks)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         header = request.META.get("HTTP_X_REQUEST_START")
@@ -101,7 +95,7 @@ class LoadSheddingMiddleware:
             header
             and self.budget > 0
             and request.path not in SHED_EXEMPT_PATHS
-            and self._from_proxy(request.META.get("REMOTE_ADDR", ""))
+            and is_trusted_proxy(request.META.get("REMOTE_ADDR", ""))
         ):
             started = queue_start(header)
             if started is not None and time.time() - started > self.budget:
@@ -115,8 +109,7 @@ class LoadSheddingMiddleware:
                 # Sent before CommonMiddleware would add it: without it gunicorn frames
                 # the body in chunks (more writes per refusal).
                 response["Content-Length"] = str(len(response.content))
-                # REQUESTS_SHED counts these; Django's per-response warning would write a
-                # log line for each refusal exactly when the machine is busiest.
-                response._has_been_logged = True  # type: ignore[attr-defined]
+                # Counted by REQUESTS_SHED, not logged one by one (settings.LOGGING).
+                setattr(request, SHED_ATTRIBUTE, True)
                 return response
         return self.get_response(request)

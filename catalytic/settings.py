@@ -28,6 +28,19 @@ from catalytic.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CATALYTIC_VAR_DIR", str(BASE_DIR / "var")))
 
+# prometheus_client's multiprocess mode (gunicorn.conf.py) writes a file per process in
+# this folder from the first metric created, when the apps load: it must exist by then,
+# for manage.py commands too (gunicorn creates it only when it starts).
+_metrics_dir = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+if _metrics_dir:
+    try:
+        Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"PROMETHEUS_MULTIPROC_DIR={_metrics_dir!r} is not a folder this process can "
+            f"create: {exc}"
+        ) from exc
+
 DEV_SECRET_KEY = "dev-insecure-catalytic-secret-key-change-me-in-production"  # noqa: S105
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_secret("SECRET_KEY", DEV_SECRET_KEY)
@@ -62,10 +75,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request that queued too long is refused before anything else runs.
+    # django-prometheus's pair wraps everything else (first and last, as it documents).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request that queued too long is refused before anything else runs.
     "catalytic.middleware.LoadSheddingMiddleware",
-    # Latency by route and responses by status (django-prometheus's names, two samples).
-    "catalytic.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catalytic.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -79,8 +92,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "catalytic.page_middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # django-csp's, building the site-wide header once.
-    "catalytic.csp.CSPMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "catalytic.urls"
@@ -118,9 +131,6 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}")
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, health-checking only connections that sat idle (see the module).
-    _db["ENGINE"] = "catalytic.db.postgresql"
-    _db["HEALTH_CHECK_AFTER_IDLE"] = env_float("DB_HEALTH_CHECK_AFTER_IDLE", 5.0, minimum=0)
     # A short connect timeout keeps /health and requests from hanging on a dead server.
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
     if env_bool("DB_POOL", False):
@@ -376,9 +386,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"skip_shed_requests": {"()": "catalytic.log_filters.SkipShedRequests"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["skip_shed_requests"]},
+    },
 }
 
 # --- Production safety --------------------------------------------------------

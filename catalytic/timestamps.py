@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 def iso_utc(value: datetime | None) -> str | None:
     """What DRF's DateTimeField renders under TIME_ZONE = "UTC" (nothing activates another
-    zone), without its per-call lookup of the current time zone (docs/performance.md)."""
+    zone), without its per-call lookup of the current time zone."""
     if value is None:
         return None
     text = value.astimezone(UTC).isoformat()

@@ -8,7 +8,6 @@ long search must not hold a connection "idle in transaction"); the record is one
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import logging
 import time
@@ -18,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import Field
+from django.db import IntegrityError, connection, transaction
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
 from catalytic.metrics import LATTICE_OPERATION_SECONDS
@@ -83,36 +81,6 @@ def _points_parameters(points: Any) -> dict[str, Any]:
     return {"points_count": count, "points": bounded(points)}
 
 
-@functools.cache
-def _insert_statement(vendor: str) -> tuple[str, tuple[Field, ...]]:  # noqa: ARG001 - cache key
-    """The operation INSERT for this database, and the fields in its column order."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    qn = conn.ops.quote_name
-    meta = LatticeOperation._meta
-    fields = tuple(meta.local_concrete_fields)
-    # Identifiers come from the model's metadata, never from input; values are parameters.
-    columns = ", ".join(qn(field.column) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})", fields  # noqa: S608
-
-
-def _insert(operation: LatticeOperation) -> None:
-    """`operation.save(force_insert=True)` without compiling the INSERT each time.
-
-    Every product call stores one operation; compiling its INSERT each time cost ~0.2 ms
-    of the 0.64 ms the ORM took per record (docs/performance.md, "Third round"). Values
-    go through the fields exactly as the compiler sends them (pre_save for `created_at`,
-    JSON and UUID adaptation); LatticeOperation has no save signals to skip.
-    """
-    conn = connections[DEFAULT_DB_ALIAS]
-    sql, fields = _insert_statement(conn.vendor)
-    params = [field.get_db_prep_save(field.pre_save(operation, True), conn) for field in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-    operation._state.adding = False
-    operation._state.db = DEFAULT_DB_ALIAS
-
-
 def record_operation(
     *,
     tenant: Tenant,
@@ -144,12 +112,12 @@ def record_operation(
             # Foreign keys are checked at commit: check now, inside a savepoint, so a
             # vanished lattice cannot fail the caller's whole transaction later.
             with transaction.atomic():
-                _insert(operation)
+                operation.save(force_insert=True)
                 connection.check_constraints(table_names=[LatticeOperation._meta.db_table])
         else:
             # Autocommit (a request): the insert is its own transaction and fails at
             # once; atomic() would only add a COMMIT round trip.
-            _insert(operation)
+            operation.save(force_insert=True)
     except IntegrityError:
         # The lattice was deleted while we computed; its history went with it.
         logger.info("lattice %s deleted during a %s operation", lattice.pk, kind)

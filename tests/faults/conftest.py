@@ -38,9 +38,6 @@ PASSWORD = "faulty-towers-password-1975"
 OWNER_EMAIL = "basil@faulty.example"
 STRIPE_KEY = "sk_test_FaultsCatalytic0123456789abcdef"
 WEBHOOK_SECRET = "whsec_faults_catalytic_0123456789"
-# Seconds a connection idles before its next request health-checks it (the app's setting,
-# shorter than the default 5 so that the tests wait less after a restart).
-HEALTH_CHECK_AFTER_IDLE = 1.0
 
 
 def free_port() -> int:
@@ -91,7 +88,6 @@ class PostgresCluster:
         self.port = free_port()
         self.data = base / "pgdata"
         self.log = base / "postgres.log"
-        self.started_at = float("-inf")  # when start() last brought it up (monotonic)
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             try:
@@ -123,7 +119,6 @@ class PostgresCluster:
             " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
-        self.started_at = time.monotonic()
 
     def stop(self) -> None:
         # -m fast: in-flight transactions are rolled back and clients disconnected.
@@ -339,19 +334,6 @@ class Stack:
             self.redis.start()
         if self.mail.controller is None:
             self.mail.start()
-        self.settle_after_restart()
-
-    def settle_after_restart(self) -> None:
-        """Let every connection that predates a PostgreSQL restart pass the idle threshold.
-
-        Such a connection is then health-checked before its next use. Without the wait
-        a worker resends a request's first statement on a new connection
-        (catalytic/db/postgresql), but a request that meets the ended session inside a
-        transaction still answers 503: one test's restart must not leak into the next.
-        """
-        since_restart = time.monotonic() - self.postgres.started_at
-        if since_restart < HEALTH_CHECK_AFTER_IDLE + 0.5:
-            time.sleep(HEALTH_CHECK_AFTER_IDLE + 0.5 - since_restart)
 
 
 @pytest.fixture(scope="session")
@@ -379,7 +361,6 @@ def stack() -> Iterator[Stack]:
             "DATABASE_URL": postgres.url,
             "REDIS_URL": redis_server.url,
             "DB_CONNECT_TIMEOUT": "2",
-            "DB_HEALTH_CHECK_AFTER_IDLE": str(HEALTH_CHECK_AFTER_IDLE),
             "JWT_KEYS_DIR": str(keys),
             "PROMETHEUS_MULTIPROC_DIR": str(base / "metrics"),
             "GUNICORN_WORKERS": "2",

@@ -98,6 +98,9 @@ class Load:
     def __init__(self, live: Stack, token: str, prefix: str, threads: int = 3) -> None:
         self.live, self.token, self.prefix = live, token, prefix
         self.answers: list[tuple[str | None, int, Any]] = []
+        # Statuses of the requests sent after `recovered_at` (set by the test).
+        self.recovered_at: float | None = None
+        self.after_recovery: list[int] = []
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.threads = [
@@ -111,11 +114,18 @@ class Load:
             sequence += 1
             name = f"{self.prefix}{number}-{sequence}"
             body = {"name": name, "dimensions": 2, "size": 3}
+            sent = time.monotonic()
             created = app.request("POST", "/api/lattices", body, token=self.token, timeout=20)
+            self.keep(sent, name, created)
+            sent = time.monotonic()
             listed = app.request("GET", "/api/lattices", token=self.token, timeout=20)
-            with self.lock:
-                self.answers.append((name, *created))
-                self.answers.append((None, *listed))
+            self.keep(sent, None, listed)
+
+    def keep(self, sent: float, name: str | None, answer: tuple[int, Any]) -> None:
+        with self.lock:
+            self.answers.append((name, *answer))
+            if self.recovered_at is not None and sent > self.recovered_at:
+                self.after_recovery.append(answer[0])
 
     def __enter__(self) -> Load:
         for thread in self.threads:
@@ -158,7 +168,8 @@ def test_postgres_restart_under_load_answers_503_and_recovers_without_restart(li
             20,
             "the API to answer again",
         )
-        time.sleep(1.0)
+        load.recovered_at = time.monotonic()
+        time.sleep(1.5)
 
     failures = [(status, body) for _, status, body in load.answers if status not in (200, 201)]
     assert failures, "the restart was not felt: no request failed"
@@ -166,6 +177,39 @@ def test_postgres_restart_under_load_answers_503_and_recovers_without_restart(li
     assert all(body["error"]["code"] == "service_unavailable" for _, body in failures)
     assert app.process.pid == master and app.process.poll() is None
     assert_nothing_half_applied(live, load)
+    # Once PostgreSQL is back every worker replaces its dead connection before using it.
+    assert load.after_recovery, "no request was sent after the recovery"
+    assert set(load.after_recovery) <= {200, 201}, load.after_recovery
+
+
+def test_postgres_restarted_while_the_app_was_idle_fails_no_request(fresh):
+    live = fresh  # a clean login rate limit: the harness allows 3 logins a minute
+    app = live.app
+    token = app.login()["access_token"]
+
+    def burst() -> list[int]:
+        """Concurrent requests, so that every worker serves some and keeps a connection."""
+        statuses: list[int] = []
+
+        def run() -> None:
+            for _ in range(5):
+                statuses.append(app.request("GET", "/api/lattices", token=token)[0])
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        return statuses
+
+    assert set(burst()) == {200}
+    live.postgres.stop()
+    live.postgres.start()
+
+    # Each worker's kept connection was ended by the restart; the health check that
+    # precedes a request's first query finds it dead and the request reconnects.
+    statuses = burst()
+    assert statuses == [200] * 20, statuses
 
 
 # --- 3. a gunicorn worker killed mid-request --------------------------------------------
@@ -244,8 +288,8 @@ def test_a_webhook_that_failed_while_the_database_was_down_is_processed_on_retry
     assert live.postgres.query(
         "SELECT count(*) FROM djstripe_event WHERE id = %s", event["id"]
     ) == [(1,)]
-    # Right after the restart: a worker whose kept connection the restart ended sends
-    # the trigger's INSERT again on a new one (it once answered 500 here).
+    # Right after the restart: a worker whose kept connection the restart ended
+    # replaces it before the first query.
     status, body = deliver()
     assert status == 200, body  # a further retry is harmless
     assert live.postgres.query(

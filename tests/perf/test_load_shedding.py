@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from django.http import HttpResponse
+from django.utils.log import log_response
 
+from catalytic.client_ip import is_trusted_proxy
 from catalytic.middleware import queue_start
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +58,37 @@ def test_a_request_that_queued_too_long_is_refused_with_503_and_retry_after(
     assert caplog.records == []
 
 
+def test_other_503s_are_still_logged(caplog, rf):
+    caplog.set_level("WARNING", logger="django.request")
+    unavailable = HttpResponse(status=503)
+
+    log_response(
+        "%s: %s",
+        "Service Unavailable",
+        "/api/lattices",
+        response=unavailable,
+        request=rf.get("/api/lattices"),
+    )
+
+    assert [record.status_code for record in caplog.records] == [503]
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "trusted"),
+    [
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("[::1]:443", False),
+        ("203.0.113.9", False),
+        ("", False),
+    ],
+)
+def test_only_the_configured_proxies_are_trusted(settings, remote_addr, trusted):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
+
+    assert is_trusted_proxy(remote_addr) is trusted
+
+
 def test_a_request_served_in_time_goes_through(behind_proxy, cast, client_for):
     response = client_for(cast.member).get(
         "/api/lattices", HTTP_X_REQUEST_START=stamped(0.05), REMOTE_ADDR="127.0.0.1"
@@ -92,16 +126,7 @@ def test_shedding_can_be_switched_off(settings, cast, client_for):
 
 
 def load_gunicorn_conf(monkeypatch, **env: str) -> dict:
-    from gunicorn import util
-
-    # The file patches gunicorn's close (catalytic/socket_close.py); undo it afterwards.
-    monkeypatch.setattr(util, "close_graceful", util.close_graceful)
-    for name in (
-        "GUNICORN_ACCESS_LOG",
-        "GUNICORN_BACKLOG",
-        "GUNICORN_WORKERS",
-        "GUNICORN_LINGER_ON_CLOSE",
-    ):
+    for name in ("GUNICORN_ACCESS_LOG", "GUNICORN_BACKLOG", "GUNICORN_WORKERS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -122,15 +147,3 @@ def test_gunicorns_access_log_and_backlog_can_be_turned_back_on(monkeypatch):
 
     assert conf["accesslog"] == "-"
     assert conf["backlog"] == 2048
-
-
-def test_gunicorn_closes_connections_without_waiting_for_the_client_unless_told(monkeypatch):
-    from gunicorn import util
-
-    original = util.close_graceful
-    load_gunicorn_conf(monkeypatch)
-    assert util.close_graceful is not original
-
-    monkeypatch.setattr(util, "close_graceful", original)
-    load_gunicorn_conf(monkeypatch, GUNICORN_LINGER_ON_CLOSE="1")
-    assert util.close_graceful is original
