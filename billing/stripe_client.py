@@ -52,8 +52,14 @@ def billing_configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-def webhooks_configured() -> bool:
-    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_WEBHOOK_SECRET)
+def webhooks_missing() -> list[str]:
+    """The settings webhooks still lack: events are verified with the webhook secret and
+    re-read from Stripe with the secret key."""
+    return [
+        name
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+        if not getattr(settings, name)
+    ]
 
 
 def require_billing() -> None:
