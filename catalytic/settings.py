@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as our static files
     "corsheaders",
     "anymail",
     "djstripe",
