@@ -9,7 +9,7 @@ from django.db import transaction
 from djstripe.models import Customer
 
 from billing.models import Subscription
-from billing.stripe_client import stripe_client
+from billing.stripe_client import stripe_client, stripe_errors
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ def customer_for_tenant(tenant: Tenant) -> Customer | None:
     return Customer.objects.filter(subscriber=tenant).order_by("-created", "-djstripe_id").first()
 
 
+@stripe_errors()
 def ensure_customer(tenant: Tenant) -> Customer:
     """The tenant's Stripe customer, created with metadata.tenant_id if it has none."""
     client = stripe_client()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from billing.plans import format_price
 from tenants.models import Tenant, TenantOwnedModel
 
 
@@ -29,7 +30,7 @@ class Plan(models.Model):
         ordering = ["sort_order"]
 
     def __str__(self) -> str:
-        return f"{self.name} (${self.price_monthly}/month)"
+        return f"{self.name} ({format_price(self.price_monthly)}/month)"
 
     @property
     def is_paid(self) -> bool:

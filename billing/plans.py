@@ -13,6 +13,13 @@ UNLIMITED = None  # a limit of None means "no limit" (Enterprise)
 INTERVALS = ("month", "year")
 LOOKUP_KEY_PREFIX = "catalytic"
 
+
+def format_price(amount: Decimal) -> str:
+    """A plan price as people read it: `$4,990`, with cents only when there are some."""
+    places = 0 if amount == amount.to_integral_value() else 2
+    return f"${amount:,.{places}f}"
+
+
 LIMIT_NAMES = (
     "max_lattices",
     "max_dimensions",

@@ -4,7 +4,9 @@ Free plan changes are local. Paid ones go to Stripe; the answer is stored
 through dj-stripe at once and our Subscription recomputed from it, so the caller
 sees the new state without waiting for the webhooks (which then confirm it).
 Each write locks the tenant's Subscription row, so two concurrent purchases of
-one tenant cannot both create a Stripe subscription.
+one tenant cannot both create a Stripe subscription. Every public function here
+runs under `stripe_errors()`, so Stripe's exceptions (from our calls or dj-stripe's)
+leave as the one set of JSON errors: the caller's fault 4xx, Stripe's fault 503.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-import stripe
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -29,7 +30,7 @@ from billing.state import (
     stripe_subscriptions_of,
     sync_tenant_subscription,
 )
-from billing.stripe_client import require_billing, stripe_client
+from billing.stripe_client import require_billing, stripe_client, stripe_errors
 from catalytic.api_errors import ApiError
 from tenants.models import Tenant
 
@@ -38,37 +39,6 @@ logger = logging.getLogger(__name__)
 CHECKOUT_PATH = "/api/stripe/checkout"
 # Stripe refuses a Checkout trial_end less than 48 hours away.
 MIN_CHECKOUT_TRIAL = timedelta(hours=48)
-
-
-def stripe_error(exc: stripe.StripeError) -> ApiError:
-    """Stripe's refusal as our JSON error: card problems are 402, outages 502."""
-    if isinstance(exc, stripe.CardError):
-        return ApiError(
-            exc.user_message or "The card was declined.",
-            code="card_declined",
-            status_code=status.HTTP_402_PAYMENT_REQUIRED,
-            details={"decline_code": getattr(exc, "code", None)},
-        )
-    if isinstance(exc, stripe.IdempotencyError):
-        return ApiError(
-            "Another billing change for this account is in progress; retry shortly.",
-            code="conflict",
-            status_code=status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, stripe.InvalidRequestError):
-        return ApiError(
-            exc.user_message or "Stripe refused the request.",
-            code="stripe_invalid_request",
-            status_code=status.HTTP_400_BAD_REQUEST,
-            details={"param": exc.param} if exc.param else None,
-        )
-    logger.error("Stripe call failed: %s", exc)
-    return ApiError(
-        "The payment provider is unavailable; retry shortly.",
-        code="stripe_unavailable",
-        status_code=status.HTTP_502_BAD_GATEWAY,
-        headers={"Retry-After": "10"},
-    )
 
 
 def _paid_spec(plan_code: str) -> PlanSpec:
@@ -158,6 +128,7 @@ def _set_local_plan(
 # --- Checkout and Portal ----------------------------------------------------
 
 
+@stripe_errors()
 def start_checkout(*, tenant: Tenant, actor: Any, plan_code: str, interval: str) -> dict[str, str]:
     """A Stripe Checkout session for a paid plan: {session_id, url}."""
     require_billing()
@@ -179,33 +150,28 @@ def start_checkout(*, tenant: Tenant, actor: Any, plan_code: str, interval: str)
         subscription_data: dict[str, Any] = {"metadata": metadata}
         subscription_data.update(_trial_params(tenant, local, spec, minimum=MIN_CHECKOUT_TRIAL))
         return_url = settings.STRIPE_RETURN_URL
-        try:
-            session = client.checkout.Session.create(
-                mode="subscription",
-                customer=customer.id,
-                client_reference_id=str(tenant.id),
-                line_items=[{"price": price_id, "quantity": 1}],
-                subscription_data=subscription_data,
-                metadata=metadata,
-                success_url=f"{return_url}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
-                cancel_url=f"{return_url}?checkout=cancelled",
-            )
-        except stripe.StripeError as exc:
-            raise stripe_error(exc)
+        session = client.checkout.Session.create(
+            mode="subscription",
+            customer=customer.id,
+            client_reference_id=str(tenant.id),
+            line_items=[{"price": price_id, "quantity": 1}],
+            subscription_data=subscription_data,
+            metadata=metadata,
+            success_url=f"{return_url}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{return_url}?checkout=cancelled",
+        )
     logger.info("checkout session %s for tenant %s (%s)", session.id, tenant.pk, spec.code)
     return {"session_id": session.id, "url": session.url}
 
 
+@stripe_errors()
 def open_portal(*, tenant: Tenant, actor: Any) -> dict[str, str]:
     """A Stripe Billing Portal session for the tenant's customer: {url}."""
     require_billing()
     customer = ensure_customer(tenant)
-    try:
-        session = stripe_client().billing_portal.Session.create(
-            customer=customer.id, return_url=settings.STRIPE_RETURN_URL
-        )
-    except stripe.StripeError as exc:
-        raise stripe_error(exc)
+    session = stripe_client().billing_portal.Session.create(
+        customer=customer.id, return_url=settings.STRIPE_RETURN_URL
+    )
     return {"url": session.url}
 
 
@@ -234,40 +200,38 @@ def _subscribe(
     price_id = _price_id(Plan.objects.get(code=spec.code), interval)
     client = stripe_client()
     customer = ensure_customer(tenant)
-    try:
-        if payment_method_id:
-            client.PaymentMethod.attach(payment_method_id, customer=customer.id)
-            client.Customer.modify(
-                customer.id, invoice_settings={"default_payment_method": payment_method_id}
-            )
-        elif not _default_payment_method(customer.id):
-            raise ApiError(
-                "A paid plan needs a payment method on file.",
-                code="payment_method_required",
-                status_code=status.HTTP_402_PAYMENT_REQUIRED,
-                details={
-                    "hint": f"Start a Stripe Checkout (POST {CHECKOUT_PATH}) to enter a card, "
-                    "or pass payment_method_id.",
-                    "checkout_url": CHECKOUT_PATH,
-                },
-            )
-        params: dict[str, Any] = {
-            "customer": customer.id,
-            "items": [{"price": price_id, "quantity": 1}],
-            "metadata": _metadata(tenant, spec, interval),
-            # A declined card fails the request instead of leaving an incomplete subscription.
-            "payment_behavior": "error_if_incomplete",
-        }
-        if payment_method_id:
-            params["default_payment_method"] = payment_method_id
-        params.update(_trial_params(tenant, local, spec, minimum=timedelta(hours=1)))
-        data = client.Subscription.create(**params)
-    except stripe.StripeError as exc:
-        raise stripe_error(exc)
+    if payment_method_id:
+        client.PaymentMethod.attach(payment_method_id, customer=customer.id)
+        client.Customer.modify(
+            customer.id, invoice_settings={"default_payment_method": payment_method_id}
+        )
+    elif not _default_payment_method(customer.id):
+        raise ApiError(
+            "A paid plan needs a payment method on file.",
+            code="payment_method_required",
+            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            details={
+                "hint": f"Start a Stripe Checkout (POST {CHECKOUT_PATH}) to enter a card, "
+                "or pass payment_method_id.",
+                "checkout_url": CHECKOUT_PATH,
+            },
+        )
+    params: dict[str, Any] = {
+        "customer": customer.id,
+        "items": [{"price": price_id, "quantity": 1}],
+        "metadata": _metadata(tenant, spec, interval),
+        # A declined card fails the request instead of leaving an incomplete subscription.
+        "payment_behavior": "error_if_incomplete",
+    }
+    if payment_method_id:
+        params["default_payment_method"] = payment_method_id
+    params.update(_trial_params(tenant, local, spec, minimum=timedelta(hours=1)))
+    data = client.Subscription.create(**params)
     _store(data)
     return sync_tenant_subscription(tenant=tenant, actor=actor, source="api", request=request)
 
 
+@stripe_errors()
 def create_subscription(
     *,
     tenant: Tenant,
@@ -306,6 +270,7 @@ def create_subscription(
         )
 
 
+@stripe_errors()
 def change_plan(
     *,
     tenant: Tenant,
@@ -356,20 +321,18 @@ def change_plan(
             return sync_tenant_subscription(
                 tenant=tenant, actor=actor, source="api", request=request
             )
-        try:
-            data = stripe_client().Subscription.modify(
-                live.id,
-                items=[{"id": item.get("id"), "price": price_id, "quantity": 1}],
-                proration_behavior="create_prorations",
-                cancel_at_period_end=False,
-                metadata=_metadata(tenant, spec, interval),
-            )
-        except stripe.StripeError as exc:
-            raise stripe_error(exc)
+        data = stripe_client().Subscription.modify(
+            live.id,
+            items=[{"id": item.get("id"), "price": price_id, "quantity": 1}],
+            proration_behavior="create_prorations",
+            cancel_at_period_end=False,
+            metadata=_metadata(tenant, spec, interval),
+        )
         _store(data)
         return sync_tenant_subscription(tenant=tenant, actor=actor, source="api", request=request)
 
 
+@stripe_errors()
 def cancel_subscription(
     *, tenant: Tenant, actor: Any, at_period_end: bool = True, request: Any = None
 ) -> Subscription:
@@ -393,13 +356,10 @@ def cancel_subscription(
                 request=request,
             )
         client = stripe_client()
-        try:
-            if at_period_end:
-                data = client.Subscription.modify(live.id, cancel_at_period_end=True)
-            else:
-                data = client.Subscription.cancel(live.id)
-        except stripe.StripeError as exc:
-            raise stripe_error(exc)
+        if at_period_end:
+            data = client.Subscription.modify(live.id, cancel_at_period_end=True)
+        else:
+            data = client.Subscription.cancel(live.id)
         _store(data)
         _audit_cancel(tenant=tenant, actor=actor, request=request, at_period_end=at_period_end)
         return sync_tenant_subscription(tenant=tenant, actor=actor, source="api", request=request)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -77,6 +77,57 @@ class RegisterView(PublicView):
         responses={201: RegisterResponseSerializer, **errors(400, 409, 429)},
         auth=[],
         summary="Sign up: a new tenant, its owner and its subscription",
+        examples=[
+            OpenApiExample(
+                "Sign up on the Starter trial",
+                request_only=True,
+                value={
+                    "company_name": "Acme Research",
+                    "email": "ada@acme.example",
+                    "password": "correct-horse-battery-staple",
+                    "first_name": "Ada",
+                    "last_name": "Lovelace",
+                    "domain": "acme.example",
+                    "plan_code": "starter",
+                },
+            ),
+            OpenApiExample(
+                "Signed up",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "tenant": {
+                        "id": "a55d8bef-988f-496b-b20e-6dced9f421fd",
+                        "slug": "acme-research",
+                        "name": "Acme Research",
+                        "status": "active",
+                    },
+                    "user": {
+                        "id": "93c7d6f6-100a-4a7d-9588-594dbdfb44dd",
+                        "email": "ada@acme.example",
+                        "role": "owner",
+                    },
+                    "tokens": {
+                        "access_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6...",
+                        "refresh_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6...",
+                        "token_type": "bearer",
+                        "expires_in": 900,
+                    },
+                },
+            ),
+            OpenApiExample(
+                "Email already registered",
+                response_only=True,
+                status_codes=["409"],
+                value={
+                    "error": {
+                        "code": "email_taken",
+                        "message": "An account with this email already exists; log in instead.",
+                        "details": {"email": ["An account with this email already exists."]},
+                    }
+                },
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         enforce_ip_and_email(

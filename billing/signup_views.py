@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.forms import PASSWORD_HELP, ApiErrorMixin, NewPasswordMixin, password_field
 from accounts.views import rate_limit_error, start_page_session
 from billing.models import Plan
-from billing.plans import DEFAULT_PLAN_CODE
+from billing.plans import DEFAULT_PLAN_CODE, format_price
 from billing.signup import register_tenant
 from catalytic.api_errors import ApiError
 
@@ -67,7 +67,7 @@ def _plan_label(plan: Plan) -> str:
     if not plan.is_paid:
         return f"{plan.name}: free forever"
     trial = f", {plan.trial_days}-day free trial" if plan.trial_days else ""
-    return f"{plan.name}: ${plan.price_monthly:.0f} a month{trial}"
+    return f"{plan.name}: {format_price(plan.price_monthly)} a month{trial}"
 
 
 @sensitive_post_parameters("password1", "password2")

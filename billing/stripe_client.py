@@ -9,7 +9,10 @@ Stripe by setting STRIPE_API_BASE alone.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import stripe
@@ -18,8 +21,21 @@ from rest_framework import status
 
 from catalytic.api_errors import ApiError
 
+logger = logging.getLogger(__name__)
+
 _lock = threading.Lock()
 _applied: tuple | None = None
+
+# Stripe cannot serve us right now (down, overloaded, or refusing our key): nothing
+# the caller can fix, so one 503 that invites a retry, and a log line for the operator.
+OUTAGES = (
+    stripe.APIConnectionError,
+    stripe.APIError,
+    stripe.RateLimitError,
+    stripe.AuthenticationError,
+    stripe.PermissionError,
+)
+RETRY_AFTER_SECONDS = 30
 
 
 class BillingNotConfigured(ApiError):
@@ -36,8 +52,14 @@ def billing_configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-def webhooks_configured() -> bool:
-    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_WEBHOOK_SECRET)
+def webhooks_missing() -> list[str]:
+    """The settings webhooks still lack: events are verified with the webhook secret and
+    re-read from Stripe with the secret key."""
+    return [
+        name
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+        if not getattr(settings, name)
+    ]
 
 
 def require_billing() -> None:
@@ -74,3 +96,59 @@ def stripe_client() -> ModuleType:
             stripe.enable_telemetry = False
             _applied = wanted
     return stripe
+
+
+class BillingUnavailable(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Billing is unavailable: the payment provider cannot be reached. "
+            "Nothing was charged or changed; retry in a minute.",
+            code="billing_unavailable",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+def api_error_for(exc: stripe.StripeError) -> ApiError:
+    """Stripe's exception as our JSON error: the caller's fault is 4xx, Stripe's is 503."""
+    if isinstance(exc, stripe.CardError):
+        return ApiError(
+            exc.user_message or "The card was declined.",
+            code="card_declined",
+            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            details={"decline_code": exc.code},
+        )
+    if isinstance(exc, stripe.IdempotencyError):
+        return ApiError(
+            "Another billing change for this account is in progress; retry shortly.",
+            code="conflict",
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, stripe.InvalidRequestError):
+        return ApiError(
+            exc.user_message or "Stripe refused the request.",
+            code="stripe_invalid_request",
+            status_code=status.HTTP_400_BAD_REQUEST,
+            details={"param": exc.param} if exc.param else None,
+        )
+    logger.error(
+        "Stripe unavailable: %s (HTTP %s, Stripe request id %s): %s",
+        type(exc).__name__,
+        exc.http_status,
+        exc.request_id or "none",
+        exc.user_message or exc,
+    )
+    return BillingUnavailable()
+
+
+@contextmanager
+def stripe_errors() -> Iterator[None]:
+    """Around every use of `stripe_client()`: Stripe's exceptions leave as `ApiError`s.
+
+    Usable as a decorator too. The API answers them through the project's exception
+    handler, the pages show their message, and commands print it.
+    """
+    try:
+        yield
+    except stripe.StripeError as exc:
+        raise api_error_for(exc) from exc

@@ -16,7 +16,7 @@ from djstripe.models import Price, Product
 
 from billing.models import Plan
 from billing.plans import INTERVALS, PLANS, PlanSpec, stripe_lookup_key
-from billing.stripe_client import stripe_client
+from billing.stripe_client import stripe_client, stripe_errors
 
 CURRENCY = "usd"
 
@@ -86,24 +86,32 @@ def _ensure_price(spec: PlanSpec, interval: str, product: str) -> tuple[dict, st
 
 
 def sync_stripe_plans() -> Iterator[Outcome]:
-    """Bring Stripe in line with billing.plans.PLANS and store the ids on the Plan rows."""
-    client = stripe_client()
-    for spec in PLANS:
-        if not spec.is_paid:
-            continue
-        plan = Plan.objects.get(code=spec.code)
-        product, action = _ensure_product(spec)
-        Product.sync_from_stripe_data(product, api_key=client.api_key)
-        yield Outcome(spec.code, None, product["id"], action)
-        ids = {}
-        for interval in INTERVALS:
-            price, action = _ensure_price(spec, interval, product["id"])
-            Price.sync_from_stripe_data(price, api_key=client.api_key)
-            ids[interval] = price["id"]
-            yield Outcome(spec.code, interval, price["id"], action)
-        plan.stripe_product_id = product["id"]
-        plan.stripe_price_monthly_id = ids["month"]
-        plan.stripe_price_yearly_id = ids["year"]
-        plan.save(
-            update_fields=["stripe_product_id", "stripe_price_monthly_id", "stripe_price_yearly_id"]
-        )
+    """Bring Stripe in line with billing.plans.PLANS and store the ids on the Plan rows.
+
+    Stripe's exceptions leave as `ApiError`s (`stripe_errors`), as from the API.
+    """
+    with stripe_errors():
+        client = stripe_client()
+        for spec in PLANS:
+            if not spec.is_paid:
+                continue
+            plan = Plan.objects.get(code=spec.code)
+            product, action = _ensure_product(spec)
+            Product.sync_from_stripe_data(product, api_key=client.api_key)
+            yield Outcome(spec.code, None, product["id"], action)
+            ids = {}
+            for interval in INTERVALS:
+                price, action = _ensure_price(spec, interval, product["id"])
+                Price.sync_from_stripe_data(price, api_key=client.api_key)
+                ids[interval] = price["id"]
+                yield Outcome(spec.code, interval, price["id"], action)
+            plan.stripe_product_id = product["id"]
+            plan.stripe_price_monthly_id = ids["month"]
+            plan.stripe_price_yearly_id = ids["year"]
+            plan.save(
+                update_fields=[
+                    "stripe_product_id",
+                    "stripe_price_monthly_id",
+                    "stripe_price_yearly_id",
+                ]
+            )

@@ -5,6 +5,7 @@ from django_prometheus import exports
 from drf_spectacular.views import SpectacularAPIView
 
 from catalytic import health, ping
+from catalytic.api_docs import ApiDocsView
 
 admin.site.site_header = "Catalytic staff"
 admin.site.site_title = "Catalytic staff"
@@ -17,6 +18,7 @@ urlpatterns = [
     # The product API first: Django tries patterns in order, and these are the busiest.
     path("api/", include("lattices.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", ApiDocsView.as_view(), name="api-docs"),
     path("api/tenants/usage", include("billing.api.usage_urls")),
     path("api/", include("accounts.api.urls")),
     path("api/", include("tenants.api.urls")),

@@ -16,7 +16,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "kind",
         "to_email",
         "tenant",
-        "status",
+        "outcome",
         "attempts",
         "provider",
         "sent_at",
@@ -28,7 +28,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_select_related = ("tenant",)
     actions = ("resend",)
     # The outbox is a record of what was sent: staff re-queue, they do not rewrite.
-    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+    readonly_fields = ["outcome", *(field.name for field in OutboxMessage._meta.fields)]
+
+    @admin.display(description="status", ordering="status")
+    def outcome(self, message: OutboxMessage) -> str:
+        return message.outcome
 
     @admin.display(description="last error")
     def short_error(self, message: OutboxMessage) -> str:

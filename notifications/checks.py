@@ -1,4 +1,5 @@
-"""System checks: a provider chain that cannot be built, or webhooks that would refuse all."""
+"""System checks: a provider chain that cannot be built, webhooks that would refuse all, and
+(with --deploy) production email that would be printed instead of delivered."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications.providers import provider_chain
+from notifications.providers import PROVIDER_SETTINGS, provider_chain
 
 
 @register("notifications")
@@ -29,3 +30,28 @@ def check_email_configuration(app_configs: Any = None, **kwargs: Any) -> list[Ch
             )
         )
     return problems
+
+
+@register("notifications", deploy=True)
+def check_production_email_is_delivered(
+    app_configs: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    try:
+        chain = provider_chain()
+    except ImproperlyConfigured:
+        return []  # notifications.E001 names the problem
+    if any(provider.delivers for provider in chain):
+        return []
+    names = ", ".join(PROVIDER_SETTINGS)
+    return [
+        Error(
+            f"No email provider is configured (none of {names} is set): with DEBUG off, "
+            f"every email (password resets, invitations, payment notices) would go "
+            f"to the {chain[0].name} backend and never be delivered.",
+            hint="Set SENDGRID_API_KEY, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(Amazon SES), or SMTP_URL (smtp://user:password@host:587?starttls=1).",
+            id="notifications.E002",
+        )
+    ]

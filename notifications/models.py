@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications.providers import delivered_nowhere, not_delivered_label
 from tenants.models import Tenant
 from tenants.querysets import TenantQuerySet
 
@@ -90,6 +91,18 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email} ({self.status})"
+
+    @property
+    def went_nowhere(self) -> bool:
+        """Sent through a local backend (the console in development): nobody received it."""
+        return self.status == self.Status.SENT and delivered_nowhere(self.provider)
+
+    @property
+    def outcome(self) -> str:
+        """The status as people should read it: console output is not "Sent"."""
+        if self.went_nowhere:
+            return not_delivered_label(self.provider)
+        return self.get_status_display()
 
     @property
     def is_redacted(self) -> bool:

@@ -2,7 +2,9 @@
 
 With none of them configured the chain is the project's EMAIL_BACKEND alone
 (console in development, locmem under pytest-django), so the same code path
-sends in every environment.
+sends in every environment. Those local backends print or keep the message and
+deliver nothing: everything that reports on email says so ("console (not
+delivered)"), and `check --deploy` refuses them in production.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 SENDGRID_BACKEND = "anymail.backends.sendgrid.EmailBackend"
 SES_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
 _TRUE = {"1", "true", "yes", "on"}
+# Django's backends that print, keep or drop a message: nobody receives it.
+LOCAL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "filebased": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+PROVIDER_SETTINGS = ("SENDGRID_API_KEY", "AWS_ACCESS_KEY_ID", "SMTP_URL")
 
 
 @dataclass(frozen=True)
@@ -29,11 +39,29 @@ class Provider:
     options: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def delivers(self) -> bool:
+        return self.backend not in LOCAL_BACKENDS.values()
+
+    @property
+    def label(self) -> str:
+        """The name people read: a local backend says it delivers nothing."""
+        return self.name if self.delivers else not_delivered_label(self.name)
+
+    @property
     def is_anymail(self) -> bool:
         return self.backend.startswith("anymail.")
 
     def connection(self) -> BaseEmailBackend:
         return get_connection(self.backend, fail_silently=False, **self.options)
+
+
+def not_delivered_label(name: str) -> str:
+    return f"{name} (not delivered)"
+
+
+def delivered_nowhere(provider_name: str) -> bool:
+    """Whether an outbox row's `provider` is a local backend (nothing left the server)."""
+    return provider_name in LOCAL_BACKENDS
 
 
 def smtp_options(url: str, *, timeout: int) -> dict[str, Any]:

@@ -45,17 +45,45 @@ def ensure_venv(requirements: str) -> None:
     stamp.write_text(digest.hexdigest())
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive Debian's Chromium; install it where we can (root on Debian)."""
-    if CHROMIUM.exists() or not shutil.which("apt-get") or os.geteuid() != 0:
+SKIP_BROWSER_HINT = 'run without them: python3 scripts/dev.py test -m "not browser"'
+
+
+def ensure_chromium(args: list[str]) -> None:
+    """Browser tests drive Debian's Chromium: install it where we can (root on Debian),
+    and otherwise say how to run the suite without those tests."""
+    if CHROMIUM.exists() or "not browser" in " ".join(args):
         return
-    print("Installing Debian's chromium for the browser tests ...", flush=True)
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        print(
+            f"Chromium is not installed ({CHROMIUM}) and this user cannot install it (that "
+            "needs root and apt-get): the browser tests will be skipped. Install it with "
+            f"`sudo apt-get install chromium`, or {SKIP_BROWSER_HINT}",
+            flush=True,
+        )
+        return
+    print(
+        "Chromium is not installed: installing Debian's chromium with apt-get for the "
+        f"browser tests (a few minutes, once). To skip them instead, {SKIP_BROWSER_HINT}",
+        flush=True,
+    )
     subprocess.run(["apt-get", "update", "-qq"], check=False)
     subprocess.run(
         ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
         check=False,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )
+    if not CHROMIUM.exists():
+        print(
+            f"apt-get could not install chromium: the browser tests will be skipped; "
+            f"{SKIP_BROWSER_HINT}",
+            flush=True,
+        )
+
+
+def pytest_args(args: list[str]) -> list[str]:
+    """The suite's arguments: `-rs` first, so the summary says why each test was skipped
+    (a later `-r` of the caller's wins)."""
+    return ["-m", "pytest", "-rs", *args]
 
 
 def serve(args: list[str]) -> None:
@@ -68,8 +96,8 @@ def serve(args: list[str]) -> None:
 
 def test(args: list[str]) -> None:
     ensure_venv("requirements-dev.txt")
-    ensure_chromium()
-    run(PYTHON, "-m", "pytest", *args)
+    ensure_chromium(args)
+    run(PYTHON, *pytest_args(args))
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -69,6 +69,49 @@ class LoginView(PublicView):
         responses={200: SessionSerializer, **errors(400, 401, 403, 429)},
         auth=[],
         summary="Log in with email and password",
+        examples=[
+            OpenApiExample(
+                "Log in",
+                request_only=True,
+                value={"email": "ada@acme.example", "password": "correct-horse-battery-staple"},
+            ),
+            OpenApiExample(
+                "Logged in",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "access_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6...",
+                    "refresh_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6...",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "user": {
+                        "id": "93c7d6f6-100a-4a7d-9588-594dbdfb44dd",
+                        "email": "ada@acme.example",
+                        "first_name": "Ada",
+                        "last_name": "Lovelace",
+                        "role": "owner",
+                    },
+                    "tenant": {
+                        "id": "a55d8bef-988f-496b-b20e-6dced9f421fd",
+                        "slug": "acme-research",
+                        "name": "Acme Research",
+                        "status": "active",
+                    },
+                },
+            ),
+            OpenApiExample(
+                "Wrong email or password",
+                response_only=True,
+                status_codes=["401"],
+                value={
+                    "error": {
+                        "code": "invalid_credentials",
+                        "message": "The email or password is incorrect.",
+                        "details": None,
+                    }
+                },
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         # Count the attempt before anything else, so invalid bodies count too.

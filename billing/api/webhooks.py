@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from traceback import format_exc
 
 import stripe
@@ -21,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from djstripe.models import WebhookEventTrigger
 
-from billing.stripe_client import stripe_client, webhooks_configured
+from billing.stripe_client import stripe_client, webhooks_missing
 from catalytic.api_errors import error_response
 from catalytic.metrics import WEBHOOK_EVENTS
 
@@ -46,21 +47,44 @@ def verify_signature(payload: str, header: str) -> None:
             stripe.WebhookSignature.verify_header(
                 payload, header, secret, settings.STRIPE_WEBHOOK_TOLERANCE
             )
-            return
         except stripe.SignatureVerificationError as exc:
             failure = exc
+        else:
+            refuse_future_timestamp(header)
+            return
     raise failure or stripe.SignatureVerificationError("no webhook secret", header)
+
+
+def refuse_future_timestamp(header: str) -> None:
+    """Refuse a signature dated later than the tolerance allows.
+
+    Stripe's library refuses only old timestamps. A future one means a wrong clock, or
+    a signature made ahead of time to be replayed for longer than the tolerance; either
+    way it is refused like a stale one.
+    """
+    # SECURITY: the header has passed verify_header, so its t= value is the signed one.
+    stamps = [item[2:] for item in header.split(",") if item.startswith("t=")]
+    try:
+        signed_at = int(stamps[0])
+    except (IndexError, ValueError):
+        raise stripe.SignatureVerificationError("no timestamp in the header", header) from None
+    if signed_at > time.time() + settings.STRIPE_WEBHOOK_TOLERANCE:
+        raise stripe.SignatureVerificationError(
+            "timestamp beyond the tolerance in the future", header
+        )
 
 
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    if not webhooks_configured():
+    missing = webhooks_missing()
+    if missing:
+        names = ", ".join(missing)
         return error_response(
             "billing_not_configured",
-            "Stripe webhooks are not configured on this server.",
+            f"Stripe webhooks are not configured on this server: set {names}.",
             503,
-            details={"missing": "STRIPE_WEBHOOK_SECRET"},
+            details={"missing": names},
         )
     try:
         payload = request.body.decode("utf-8")

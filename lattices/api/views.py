@@ -12,7 +12,12 @@ import binascii
 import uuid
 from typing import Any, NoReturn
 
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -30,6 +35,19 @@ from tenants.permissions import ReadOrRole, TenantActive
 from tenants.viewsets import TenantScopedViewSet
 
 Kind = LatticeOperation.Kind
+
+LATTICE_EXAMPLE = {
+    "id": "172861ab-2c58-4e20-bcf3-025291069d06",
+    "name": "warehouse floor",
+    "dimensions": 2,
+    "size": 8,
+    "obstacles": {"kind": "explicit", "count": 2},
+    "counts": {"vertices": "64", "edges": "112", "diameter": 14, "max_degree": 4, "min_degree": 2},
+    "memory": {"adjacency_list_bytes": "2312", "engine_bytes": 32},
+    "created_by": "93c7d6f6-100a-4a7d-9588-594dbdfb44dd",
+    "created_at": "2026-12-07T01:43:23.402331Z",
+    "updated_at": "2026-12-07T01:43:23.402363Z",
+}
 
 
 DESCRIPTIONS = {
@@ -106,6 +124,21 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
         'the answer is 402 `{"error": {"code": "plan_limit", "limit", "plan", "upgrade_to"}}`.',
         request=s.LatticeCreateSerializer,
         responses={201: s.LatticeSerializer, **_errors(400)},
+        examples=[
+            OpenApiExample(
+                "An 8×8 grid with two blocked points",
+                request_only=True,
+                value={
+                    "name": "warehouse floor",
+                    "dimensions": 2,
+                    "size": 8,
+                    "obstacles": [[3, 3], [3, 4]],
+                },
+            ),  # fmt: skip
+            OpenApiExample(
+                "Created", response_only=True, status_codes=["201"], value=LATTICE_EXAMPLE
+            ),
+        ],
     )
     def create(self, request: Request) -> Response:
         serializer = s.LatticeCreateSerializer(data=request.data)
@@ -121,6 +154,17 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     @extend_schema(
         summary="A lattice, with explicit obstacle points",
         responses={200: s.LatticeSerializer, **_errors(404)},
+        examples=[
+            OpenApiExample(
+                "With its obstacle points",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    **LATTICE_EXAMPLE,
+                    "obstacles": {"kind": "explicit", "count": 2, "points": [[3, 3], [3, 4]]},
+                },
+            )
+        ],
     )
     def retrieve(self, request: Request, id: str) -> Response:
         lattice = self.get_object()
@@ -147,6 +191,51 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
         "within the plan's search budget. No path is a 200 with `reachable: false`.",
         request=s.PathSerializer,
         responses={200: s.PathResponseSerializer, **_errors(400, 404, 422)},
+        examples=[
+            OpenApiExample(
+                "From a corner", request_only=True, value={"start": [0, 0], "end": [5, 6]}
+            ),
+            OpenApiExample(
+                "A shortest path",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "reachable": True,
+                    "length": 11,
+                    "path": [
+                        [0, 0],
+                        [1, 0],
+                        [2, 0],
+                        [3, 0],
+                        [4, 0],
+                        [5, 0],
+                        [5, 1],
+                        [5, 2],
+                        [5, 3],
+                        [5, 4],
+                        [5, 5],
+                        [5, 6],
+                    ],
+                    "explored": 12,
+                    "method": "direct",
+                    "duration_ms": 0.205,
+                    "operation_id": "5d6278f0-b223-4974-a292-6fbc1dc7498e",
+                },
+            ),  # fmt: skip
+            OpenApiExample(
+                "A point outside the lattice",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "error": {
+                        "code": "invalid_point",
+                        "message": "end[0]=9 is outside 0..7",
+                        "details": None,
+                        "operation_id": "c818174e-dda2-4d62-944d-89af623315de",
+                    }
+                },
+            ),
+        ],
     )
     @action(detail=True, methods=["post"], url_path="path", url_name="path")
     def find_path(self, request: Request, id: str) -> Response:

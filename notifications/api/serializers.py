@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from notifications.models import Kind
+from notifications.models import Kind, OutboxMessage
 
 MAX_RECIPIENTS = 50
 
@@ -52,10 +52,19 @@ class EmailSendSerializer(serializers.Serializer):
         return attrs
 
 
+NOT_DELIVERED = "not_delivered"
+
+
 class SentMessageSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     to = serializers.EmailField(source="to_email")
-    status = serializers.CharField()
+    status = serializers.SerializerMethodField(
+        help_text=f"The outbox status; `{NOT_DELIVERED}` when no email provider is configured "
+        "and the message was only written to the server's console."
+    )
+
+    def get_status(self, message: OutboxMessage) -> str:
+        return NOT_DELIVERED if message.went_nowhere else message.status
 
 
 class EmailSendResponseSerializer(serializers.Serializer):
@@ -68,6 +77,12 @@ class QueueSerializer(serializers.Serializer):
 
 
 class EmailServiceStatusSerializer(serializers.Serializer):
-    providers = serializers.ListField(child=serializers.CharField())
+    providers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='In the order tried; a local backend reads "console (not delivered)".',
+    )
+    delivering = serializers.BooleanField(
+        help_text="False when no provider is configured: email only reaches the console."
+    )
     queue = QueueSerializer()
     last_sent_at = serializers.DateTimeField(allow_null=True)

@@ -23,7 +23,7 @@ from notifications.api.serializers import (
     SentMessageSerializer,
 )
 from notifications.models import Kind, OutboxMessage
-from notifications.providers import provider_chain
+from notifications.providers import LOCAL_BACKENDS, provider_chain
 from tenants.audit import record
 from tenants.models import Membership
 from tenants.permissions import IsAdmin
@@ -45,7 +45,7 @@ class EmailSendView(TenantAPIView):
     @extend_schema(responses=EmailServiceStatusSerializer)
     def get(self, request: Request) -> Response:
         try:
-            providers = [provider.name for provider in provider_chain()]
+            chain = provider_chain()
         except ImproperlyConfigured:
             raise ApiError(
                 "Email delivery is misconfigured (`manage.py check` names the problem).",
@@ -53,13 +53,15 @@ class EmailSendView(TenantAPIView):
                 status_code=503,
             )
         messages = OutboxMessage.objects.for_tenant(self.tenant)
+        delivered = messages.exclude(provider__in=list(LOCAL_BACKENDS))
         body = {
-            "providers": providers,
+            "providers": [provider.label for provider in chain],
+            "delivering": any(provider.delivers for provider in chain),
             "queue": {
                 "queued": messages.filter(status__in=[Status.QUEUED, Status.SENDING]).count(),
                 "failed": messages.filter(status=Status.FAILED).count(),
             },
-            "last_sent_at": messages.aggregate(last=Max("sent_at"))["last"],
+            "last_sent_at": delivered.aggregate(last=Max("sent_at"))["last"],
         }
         return Response(EmailServiceStatusSerializer(body).data)
 

@@ -118,6 +118,7 @@ class FakeStripe:
             self.objects: dict[str, dict] = {}
             self.calls: list[Call] = []
             self.failures: list[tuple[str, re.Pattern, StripeHTTPError]] = []
+            self.outage: StripeHTTPError | None = None
             self._ids = itertools.count(1)
             self.now = int(time.time())
 
@@ -174,6 +175,10 @@ class FakeStripe:
         self.failures.append(
             (method, re.compile(f"^{path}$"), StripeHTTPError(status, message, **error))
         )
+
+    def fail_every_call(self, status: int, message: str, **error: Any) -> None:
+        """Answer every call with a Stripe error until the next reset (an outage)."""
+        self.outage = StripeHTTPError(status, message, **error)
 
     # --- objects ---------------------------------------------------------------
 
@@ -422,6 +427,8 @@ class FakeStripe:
     def handle(self, method: str, path: str, params: dict, headers: dict) -> tuple[int, dict]:
         with self.lock:
             self.calls.append(Call(method, path, copy.deepcopy(params), headers))
+            if self.outage is not None:
+                return self.outage.status, self.outage.body
             for index, (fail_method, pattern, error) in enumerate(self.failures):
                 if fail_method == method and pattern.match(path):
                     del self.failures[index]

@@ -133,13 +133,13 @@ def test_checkout_answers_503_when_plans_were_never_synced(billing, fake_stripe,
     assert response.json()["error"]["code"] == "plan_not_synced"
 
 
-def test_checkout_answers_502_when_stripe_fails(billing, fake_stripe, client_for):
+def test_checkout_answers_503_when_stripe_fails(billing, fake_stripe, client_for):
     fake_stripe.fail_next("POST", "/v1/checkout/sessions", 500, "Internal error", type="api_error")
 
     response = checkout(client_for(billing.owner))
 
-    assert response.status_code == 502
-    assert response.json()["error"]["code"] == "stripe_unavailable"
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "billing_unavailable"
 
 
 def test_portal_returns_the_session_url_for_the_tenant_customer(

@@ -89,5 +89,5 @@ def test_a_changed_amount_makes_a_new_price_that_takes_the_lookup_key(synced_set
 def test_stripe_refusing_is_a_command_error(synced_setup):
     synced_setup.fail_next("GET", "/v1/products/catalytic_starter", 401, "Invalid API Key provided")
 
-    with pytest.raises(CommandError, match="Stripe refused"):
+    with pytest.raises(CommandError, match="Stripe is unavailable or refused our key"):
         run()

@@ -50,6 +50,32 @@ def test_it_refuses_a_stale_signature_as_a_replay(billing, customer, fake_stripe
     assert local_subscription(billing.tenant).plan.code == "free"
 
 
+def test_it_refuses_a_signature_dated_beyond_the_tolerance_in_the_future(
+    billing, customer, fake_stripe, deliver, settings
+):
+    sub = _subscribe(fake_stripe, customer)
+    event = fake_stripe.event("customer.subscription.created", sub)
+
+    response = deliver(event, timestamp=int(time.time()) + settings.STRIPE_WEBHOOK_TOLERANCE + 60)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert not WebhookEventTrigger.objects.exists()
+    assert local_subscription(billing.tenant).plan.code == "free"
+
+
+def test_it_accepts_a_clock_a_little_ahead_within_the_tolerance(
+    billing, customer, fake_stripe, deliver, settings
+):
+    sub = _subscribe(fake_stripe, customer)
+    event = fake_stripe.event("customer.subscription.created", sub)
+
+    response = deliver(event, timestamp=int(time.time()) + settings.STRIPE_WEBHOOK_TOLERANCE // 2)
+
+    assert response.status_code == 200
+    assert local_subscription(billing.tenant).plan.code == "starter"
+
+
 def test_it_accepts_either_secret_while_one_is_rolled(
     billing, customer, fake_stripe, deliver, settings
 ):
@@ -507,3 +533,36 @@ def test_webhooks_answer_503_when_stripe_is_not_configured(
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "billing_not_configured"
+    assert response.json()["error"]["details"] == {"missing": "STRIPE_WEBHOOK_SECRET"}
+
+
+def test_the_503_names_the_secret_key_when_that_is_what_is_missing(
+    billing, customer, fake_stripe, deliver, settings
+):
+    event = fake_stripe.event("customer.subscription.created", _subscribe(fake_stripe, customer))
+    settings.STRIPE_SECRET_KEY = ""
+
+    response = deliver(event)
+
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["details"] == {"missing": "STRIPE_SECRET_KEY"}
+    assert "STRIPE_SECRET_KEY" in error["message"]
+    assert not WebhookEventTrigger.objects.exists()
+
+
+def test_the_503_names_both_variables_when_both_are_missing(billing, anon, settings):
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+
+    response = anon.post(
+        "/api/stripe/webhooks",
+        data="{}",
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE="t=1,v1=x",
+    )
+
+    assert response.status_code == 503
+    assert response.json()["error"]["details"] == {
+        "missing": "STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET"
+    }

@@ -240,7 +240,7 @@ def test_status_reports_providers_and_only_this_tenants_queue(cast: Any, client_
 
     assert response.status_code == 200
     body = response.json()
-    assert body["providers"] == ["locmem"]
+    assert body["providers"] == ["locmem (not delivered)"]
     assert body["queue"] == {"queued": 2, "failed": 1}
     assert body["last_sent_at"].replace("Z", "+00:00") == sent_at.isoformat()
 

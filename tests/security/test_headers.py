@@ -28,6 +28,8 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "catalytic.example.com",
     "CORS_ALLOWED_ORIGINS": f"{ALLOWED_ORIGIN},https://other.partner.example",
     "CSRF_TRUSTED_ORIGINS": "https://catalytic.example.com",
+    # Production refuses to run check --deploy clean while email goes to the console.
+    "SMTP_URL": "smtp://mail.catalytic.example:587?starttls=1",
 }
 PRODUCTION_NAMES = [
     "SECURE_SSL_REDIRECT",

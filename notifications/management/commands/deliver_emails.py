@@ -10,11 +10,13 @@ import signal
 import time
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from notifications.delivery import deliver_due
 from notifications.password_resets import answer_reset_requests
+from notifications.providers import provider_chain
 
 
 class Command(BaseCommand):
@@ -29,6 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch_size = max(1, options["batch_size"])
+        self.delivering = self._delivering()
         if options["once"]:
             answer_reset_requests()
             self._report(deliver_due(batch_size=batch_size))
@@ -48,6 +51,22 @@ class Command(BaseCommand):
                 self._sleep(options["interval"])
         self.stdout.write("deliver_emails: stopped")
 
+    def _delivering(self) -> bool:
+        try:
+            chain = provider_chain()
+        except ImproperlyConfigured:
+            return True  # each attempt records the configuration error on its message
+        if any(provider.delivers for provider in chain):
+            return True
+        labels = ", ".join(provider.label for provider in chain)
+        self.stdout.write(
+            self.style.WARNING(
+                f"deliver_emails: no email provider is configured: {labels}. Set "
+                "SENDGRID_API_KEY, AWS_ACCESS_KEY_ID or SMTP_URL to deliver email."
+            )
+        )
+        return False
+
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not self.stopping and time.monotonic() < deadline:
@@ -57,4 +76,6 @@ class Command(BaseCommand):
         self.stopping = True
 
     def _report(self, stats: Any) -> None:
-        self.stdout.write(f"sent={stats.sent} retrying={stats.retrying} failed={stats.failed}")
+        # What a local backend "sent" reached nobody.
+        done = "sent" if self.delivering else "not_delivered"
+        self.stdout.write(f"{done}={stats.sent} retrying={stats.retrying} failed={stats.failed}")
