@@ -25,6 +25,14 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 
 from accounts.models import ApiKey, TokenFamily
+from accounts.principals import (
+    API_KEY_OWNERS,
+    API_KEYS,
+    MEMBERS,
+    STAMPS,
+    tenant_stamp,
+    user_stamp,
+)
 from accounts.sessions import LIVE_TENANT_STATUSES
 from accounts.tokens import USER_ID_CLAIM, AccessToken, Rejected, verified
 from catalytic.api_errors import ApiError
@@ -41,8 +49,16 @@ def _unauthorized(code: str, message: str) -> ApiError:
 def live_membership(token: Any) -> Membership:
     """The membership behind a verified access token, while its session lasts.
 
-    One query: membership + user + tenant + subscription plan, and the session row.
+    This worker's kept copy while the access stamps prove it current (accounts.principals),
+    else one query: membership + user + tenant + subscription plan, and the session row.
     """
+    user_id, tenant_id = token[USER_ID_CLAIM], token["tenant_id"]
+    key = (user_id, tenant_id, token["family"])
+    tag = STAMPS.tag(user_stamp(user_id), tenant_stamp(tenant_id))
+    if tag is not None:
+        kept = MEMBERS.get(key, tag)
+        if kept is not None:
+            return kept
     membership = (
         Membership.objects.select_related("user", "tenant", "tenant__subscription__plan")
         .filter(
@@ -53,8 +69,8 @@ def live_membership(token: Any) -> Membership:
                     revoked_at__isnull=True,
                 )
             ),
-            user_id=token[USER_ID_CLAIM],
-            tenant_id=token["tenant_id"],
+            user_id=user_id,
+            tenant_id=tenant_id,
             is_active=True,
             user__is_active=True,
             tenant__status__in=LIVE_TENANT_STATUSES,
@@ -63,6 +79,8 @@ def live_membership(token: Any) -> Membership:
     )
     if membership is None:
         raise Rejected("revoked", "This token has been revoked.")
+    if tag is not None:
+        MEMBERS.put(key, tag, membership)
     return membership
 
 
@@ -128,11 +146,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         parts = split_api_key(raw)
         if parts is None:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        api_key = (
-            ApiKey.objects.select_related("tenant", "tenant__subscription__plan", "created_by")
-            .filter(prefix=parts[0])
-            .first()
-        )
+        api_key, tag = _load_api_key(parts[0])
         # SECURITY: constant-time comparison of the hash; an unknown prefix and a
         # wrong secret give the same answer.
         if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw)):
@@ -143,7 +157,8 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise _unauthorized("api_key_expired", "This API key has expired.")
         if api_key.tenant.status not in LIVE_TENANT_STATUSES:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        _touch(api_key)
+        if _touch(api_key) and tag is not None:
+            API_KEYS.put(api_key.prefix, tag, api_key)  # keep the use just recorded
         context = AuthContext(
             tenant_id=api_key.tenant_id,
             role=Role.MEMBER if api_key.scope == ApiKey.Scope.WRITE else Role.VIEWER,
@@ -155,14 +170,40 @@ class ApiKeyAuthentication(BaseAuthentication):
         return api_key.created_by or AnonymousUser(), context
 
 
-def _touch(api_key: ApiKey) -> None:
-    """Record use at most once per API_KEY_TOUCH_INTERVAL, not a write per request."""
+def _load_api_key(prefix: str) -> tuple[ApiKey | None, tuple[Any, ...] | None]:
+    """The key with this prefix: this worker's kept copy while its stamps (the key's, its
+    tenant's and its creator's) prove it current, else one query. Also the stamps' tag."""
+    stamps = API_KEY_OWNERS.stamps(prefix)
+    tag = STAMPS.tag(*stamps) if stamps is not None else None
+    if tag is not None:
+        kept = API_KEYS.get(prefix, tag)
+        if kept is not None:
+            return kept, tag
+    api_key = (
+        ApiKey.objects.select_related("tenant", "tenant__subscription__plan", "created_by")
+        .filter(prefix=prefix)
+        .first()
+    )
+    if api_key is None:
+        return None, None
+    if tag is not None:
+        API_KEYS.put(prefix, tag, api_key)
+    else:
+        # Learned before the hash is checked, which is harmless: it only names stamps.
+        API_KEY_OWNERS.learn(prefix, api_key.tenant_id, api_key.created_by_id)
+    return api_key, tag
+
+
+def _touch(api_key: ApiKey) -> bool:
+    """Record use at most once per API_KEY_TOUCH_INTERVAL, not a write per request.
+    True when this call recorded it."""
     now = timezone.now()
     stale_before = now - settings.API_KEY_TOUCH_INTERVAL
     if api_key.last_used_at is not None and api_key.last_used_at > stale_before:
-        return
+        return False
     # The conditional UPDATE lets one of many concurrent workers win the write.
     ApiKey.objects.filter(pk=api_key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before)
     ).update(last_used_at=now)
     api_key.last_used_at = now
+    return True

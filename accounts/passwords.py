@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts import principals
 from accounts.models import PasswordResetRequest, User
 from accounts.sessions import LIVE_TENANT_STATUSES, revoke_user_sessions
 from accounts.signals import password_reset_requested
@@ -68,6 +69,7 @@ def change_email(*, user: User, password: str, new_email: str, request: Any = No
     try:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(email=new_email)
+            principals.bump(users=[user.pk])  # update() sends no signal
             for tenant_id in user_tenant_ids(user):
                 audit.record(
                     "account.email_changed",

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts import principals
 from accounts.models import TokenFamily, User
 from accounts.tokens import USER_ID_CLAIM, Blacklisted, RefreshToken, Rejected, verified
 from catalytic.api_errors import ApiError
@@ -158,7 +159,9 @@ def _expired(token: Any) -> bool:
 
 def _end(families: Any) -> int:
     """Revoke these sessions: their access and refresh tokens are refused from now on."""
-    return families.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    live = families.filter(revoked_at__isnull=True)
+    principals.bump(users=set(live.values_list("user_id", flat=True)))  # update() sends no signal
+    return live.update(revoked_at=timezone.now())
 
 
 def blacklist_outstanding(*, user: User) -> None:

@@ -223,6 +223,9 @@ SIMPLE_JWT = {
 # Staff must give a TOTP code to sign in to the admin (django-otp); off in development.
 ADMIN_OTP_REQUIRED = env_bool("ADMIN_OTP_REQUIRED", not DEBUG)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Catalytic")
+# Longest a worker keeps a member it loaded, however current its access stamps say it is
+# (accounts/principals.py).
+PRINCIPAL_MAX_AGE = env_int("PRINCIPAL_MAX_AGE_SECONDS", 300, minimum=0)
 # API keys: last_used_at is written at most once per interval per key.
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=env_int("API_KEY_TOUCH_SECONDS", 60, minimum=1))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))

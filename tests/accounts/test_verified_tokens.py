@@ -1,0 +1,71 @@
+"""A worker remembers access tokens it verified, without ever accepting one it should not.
+
+Expiry, the key ring and the issuer are checked on every call, and revocation is
+untouched (accounts.tokens.VerifiedAccessTokens).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from accounts.jwt_keys import generate_private_key, key_pairs_in, keyring, write_key_pair
+from tests.accounts.conftest import bearer
+
+pytestmark = pytest.mark.django_db
+
+CURRENT = "/api/tenants/current"
+
+
+def test_a_remembered_token_is_refused_once_it_expires(cast, login, settings):
+    settings.JWT_ACCESS_TTL = timedelta(seconds=1)
+    client = bearer(login("member@acme.example").json()["access_token"])
+    assert client.get(CURRENT).status_code == 200
+    time.sleep(1.1)
+    response = client.get(CURRENT)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_expired"
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_removed(cast, login, keys_dir):
+    access = login("member@acme.example").json()["access_token"]
+    client = bearer(access)
+    assert client.get(CURRENT).status_code == 200
+    # The signing key is replaced and the old one deleted (a pruned, compromised key).
+    old = key_pairs_in(keys_dir)
+    time.sleep(0.01)  # a later file name and folder mtime
+    write_key_pair(keys_dir, generate_private_key())
+    for pair in old:
+        pair.private_path.unlink()
+        pair.public_path.unlink()
+    assert keyring().public_key_for(jwt.get_unverified_header(access)["kid"]) is None
+    response = client.get(CURRENT)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_bad_signature"
+
+
+def test_a_remembered_token_is_refused_under_another_issuer(cast, login, settings):
+    access = login("member@acme.example").json()["access_token"]
+    assert bearer(access).get(CURRENT).status_code == 200
+    settings.JWT_ISSUER = "someone-else"
+    assert bearer(access).get(CURRENT).status_code == 401
+
+
+def test_a_logged_out_token_is_refused_although_it_was_remembered(cast, login):
+    client = bearer(login("member@acme.example").json()["access_token"])
+    assert client.get(CURRENT).status_code == 200
+    assert client.post("/api/tenants/logout").status_code == 204
+    assert client.get(CURRENT).status_code == 401
+
+
+def test_a_remembered_access_token_is_still_not_a_refresh_token(cast, login, anon):
+    pair = login("member@acme.example").json()
+    assert bearer(pair["access_token"]).get(CURRENT).status_code == 200
+    response = anon.post(
+        "/api/tenants/refresh", {"refresh_token": pair["access_token"]}, format="json"
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_wrong_type"
