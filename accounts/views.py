@@ -52,14 +52,28 @@ from tenants.page_auth import (
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def rate_limit_error(request: HttpRequest, group: str, email: str | None, rate: str) -> str | None:
-    """The shared rate limits of the API, for a page: a message instead of a 429 body."""
+def over_limit(
+    request: HttpRequest,
+    form: Any,
+    group: str,
+    email: str | None,
+    rate: str,
+    field: str | None = None,
+) -> bool:
+    """Count one attempt against the API's shared limits; when over, show it on the form.
+
+    Counted before validation, like the API: malformed attempts count too.
+    """
     try:
         enforce_ip_and_email(request, group, email, rate)
     except ApiError as exc:
         retry = (exc.details or {}).get("retry_after")
-        return f"Too many attempts; try again in {retry} seconds." if retry else exc.message
-    return None
+        form.is_valid()  # the other fields still show their own errors
+        form.add_error(
+            field, f"Too many attempts; try again in {retry} seconds." if retry else exc.message
+        )
+        return True
+    return False
 
 
 def page_status(error: ApiError) -> int:
@@ -91,13 +105,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = LoginForm(request.POST)
-        # Counted before validation, like the API: malformed attempts count too.
-        limited = rate_limit_error(
-            request, "login", request.POST.get("email"), settings.RATELIMIT_LOGIN
-        )
-        if limited:
-            form.is_valid()
-            form.add_error(None, limited)
+        if over_limit(request, form, "login", request.POST.get("email"), settings.RATELIMIT_LOGIN):
             status = 429
         elif form.is_valid():
             email, password = form.cleaned_data["email"], form.cleaned_data["password"]
@@ -189,12 +197,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_reset(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = PasswordResetRequestForm(request.POST)
-        limited = rate_limit_error(
-            request, "password-reset", request.POST.get("email"), settings.RATELIMIT_PASSWORD_RESET
-        )
-        if limited:
-            form.is_valid()
-            form.add_error("email", limited)
+        email = request.POST.get("email")
+        if over_limit(
+            request, form, "password-reset", email, settings.RATELIMIT_PASSWORD_RESET, "email"
+        ):
             return render(request, "accounts/password_reset.html", {"form": form}, status=429)
         if form.is_valid():
             email = form.cleaned_data["email"]
@@ -220,12 +226,9 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
     if request.method == "POST":
         form = SetPasswordForm(request.POST)
         status = 400
-        limited = rate_limit_error(
-            request, "password-reset-confirm", None, settings.RATELIMIT_PASSWORD_RESET
-        )
-        if limited:
-            form.is_valid()
-            form.add_error(None, limited)
+        if over_limit(
+            request, form, "password-reset-confirm", None, settings.RATELIMIT_PASSWORD_RESET
+        ):
             status = 429
         elif form.is_valid():
             try:

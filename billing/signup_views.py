@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import PASSWORD_HELP, ApiErrorMixin, NewPasswordMixin, password_field
-from accounts.views import rate_limit_error, start_page_session
+from accounts.views import over_limit, start_page_session
 from billing.models import Plan
 from billing.plans import DEFAULT_PLAN_CODE, format_price
 from billing.signup import register_tenant
@@ -76,12 +76,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SignupForm(request.POST)
         status = 400
-        limited = rate_limit_error(
-            request, "register", request.POST.get("email"), settings.RATELIMIT_REGISTER
-        )
-        if limited:
-            form.is_valid()
-            form.add_error(None, limited)
+        email = request.POST.get("email")
+        if over_limit(request, form, "register", email, settings.RATELIMIT_REGISTER):
             status = 429
         elif form.is_valid():
             data = form.cleaned_data

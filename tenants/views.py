@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import AcceptExistingUserForm, AcceptNewUserForm
 from accounts.models import User
-from accounts.views import rate_limit_error, start_page_session
+from accounts.views import over_limit, start_page_session
 from catalytic.api_errors import ApiError
 from tenants.forms import InviteForm, RoleForm, role_choices
 from tenants.invitations import accept_invitation, find_invitation, invite_member, revoke_invitation
@@ -66,9 +66,7 @@ def team(request: HttpRequest) -> HttpResponse:
         invite_form = InviteForm(request.membership.role, request.POST)
         if invite_form.is_valid():
             email = invite_form.cleaned_data["email"]
-            limited = rate_limit_error(request, "invite", email, settings.RATELIMIT_INVITE)
-            if limited:
-                invite_form.add_error(None, limited)
+            if over_limit(request, invite_form, "invite", email, settings.RATELIMIT_INVITE):
                 status = 429
             else:
                 try:
@@ -184,10 +182,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = form_class(invitation.email, request.POST)
-        limited = rate_limit_error(request, "invite-accept", None, settings.RATELIMIT_INVITE_ACCEPT)
-        if limited:
-            form.is_valid()
-            form.add_error(None, limited)
+        if over_limit(request, form, "invite-accept", None, settings.RATELIMIT_INVITE_ACCEPT):
             status = 429
         elif form.is_valid():
             try:
