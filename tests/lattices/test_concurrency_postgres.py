@@ -20,7 +20,7 @@ from lattices.exceptions import PlanLimitExceeded
 from lattices.models import Lattice
 from tenants.models import Tenant
 from tests.conftest import bearer_client
-from tests.lattices.conftest import calls_used
+from tests.lattices.conftest import by, calls_used
 
 # Flushing only these apps' tables between tests (not dj-stripe's many) keeps them quick.
 AVAILABLE_APPS = [
@@ -69,7 +69,7 @@ def test_spending_the_last_calls_never_exceeds_the_quota(cast, set_calls_used):
 
     def spend(_: int) -> list[bool]:
         tenant = Tenant.objects.get(pk=cast.tenant.pk)
-        return [record_api_call(tenant).allowed for _ in range(5)]
+        return [record_api_call(tenant, caller=by(cast)).allowed for _ in range(5)]
 
     outcomes = run_in_threads(8, spend)
 
@@ -82,7 +82,7 @@ def test_no_count_is_lost_when_the_months_row_is_created_concurrently(cast, set_
 
     def spend(_: int) -> list[int]:
         tenant = Tenant.objects.get(pk=cast.tenant.pk)
-        return [record_api_call(tenant).used for _ in range(25)]
+        return [record_api_call(tenant, caller=by(cast)).used for _ in range(25)]
 
     used = run_in_threads(8, spend)
 
