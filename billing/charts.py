@@ -112,9 +112,19 @@ def nice_step(value: float) -> int:
 
 
 def usage_chart(
-    daily_calls: dict[date, int], *, start: date, end: date, today: date, limit: int | None
+    daily_calls: dict[date, int],
+    *,
+    start: date,
+    end: date,
+    today: date,
+    limit: int | None,
+    earlier: int = 0,
 ) -> UsageChart:
-    """The chart of the period [start, end) as of `today`, from each day's calls."""
+    """The chart of the period [start, end) as of `today`, from each day's calls.
+
+    `earlier`: calls of the period counted before the daily history began (the month
+    the history was introduced); they start the running total.
+    """
     days = (end - start).days
     elapsed = min(days, max(1, (today - start).days + 1))
     slot = (WIDTH - LEFT - RIGHT) / days
@@ -122,7 +132,7 @@ def usage_chart(
     bottom = HEIGHT - BOTTOM
 
     totals: list[tuple[date, int, int]] = []
-    running = 0
+    running = earlier
     for offset in range(elapsed):
         day = start + timedelta(days=offset)
         running += daily_calls.get(day, 0)

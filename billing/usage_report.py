@@ -35,15 +35,18 @@ def month_usage(tenant: Any, *, now: datetime | None = None) -> MonthUsage:
     period = current_period(now)
     days = usage_history(tenant, period.start, now.date())
     limit = plan_limit(tenant, "api_calls_per_month")
+    used = api_calls_used(tenant, now=now)
     chart = usage_chart(
         {day.day: day.calls for day in days},
         start=period.start,
         end=period.end,
         today=now.date(),
         limit=limit,
+        # The counter and the history are written together; only calls counted before
+        # the history existed are in the counter alone.
+        earlier=max(0, used - sum(day.calls for day in days)),
     )
     callers = top_callers(days)
-    used = api_calls_used(tenant, now=now)
     return MonthUsage(
         chart=chart,
         days=days,

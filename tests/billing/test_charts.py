@@ -123,3 +123,13 @@ def test_the_first_day_of_a_month_without_calls_still_draws():
     assert len(chart.bars) == 1 and chart.bars[0].height == 0
     assert chart.projected == 0 and chart.runs_out_on is None
     assert [label.day.day for label in chart.day_labels] == [1, 8, 15, 22, 29]  # 29 days
+
+
+def test_calls_counted_before_the_history_began_start_the_running_total():
+    chart = usage_chart(
+        {date(2031, 4, 2): 5}, **APRIL, today=date(2031, 4, 2), limit=1000, earlier=800
+    )
+
+    assert [bar.total for bar in chart.bars] == [800, 805]
+    assert [bar.calls for bar in chart.bars] == [0, 5]
+    assert chart.used == 805

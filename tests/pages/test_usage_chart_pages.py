@@ -110,6 +110,8 @@ def test_the_dashboard_warns_from_80_percent(cast, page_client, used, banner):
 
     html = page_client(cast.member).get("/dashboard/").content.decode()
 
+    # The chart starts from the month's counter too (calls counted before the history).
+    assert f"{used:,} of 1,000 so far" in html
     if banner is None:
         assert 'data-testid="usage-warning"' not in html
     else:
