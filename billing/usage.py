@@ -1,9 +1,12 @@
 """Metered API calls: one exact, durable counter per tenant per calendar month (UTC).
 
 The counter lives in PostgreSQL (`UsageCounter`), not Redis: a flush or restart loses no
-count, and every worker sees the same figure. Spending a call is a single conditional
-UPDATE, so concurrent requests can never push the count past the limit nor lose an
-increment; a request refused for quota does not count.
+count, and every worker sees the same figure. Spending a call is a conditional UPDATE,
+so concurrent requests can never push the count past the limit nor lose an increment; a
+request refused for quota does not count. The same statement adds the call to the day's
+history (`DailyUsage`, per member or API key), so the days of a month always add up to
+its counter, and returns the new count, from which the call that reaches 80 % or 100 %
+of the quota knows to send the warning.
 
 What counts: every request to the product API (`/api/lattices...`) that passed
 authentication, role checks and the suspension check, whatever its outcome afterwards

@@ -173,7 +173,8 @@ class UsageHistoryView(TenantAPIView):
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="The same days as CSV."
             ),
-            **errors(400),
+            # Errors are JSON whatever format was asked for (see finalize_response).
+            **{(code, "application/json"): error for code, error in errors(400).items()},
         },
     )
     def get(self, request: Request) -> Response:

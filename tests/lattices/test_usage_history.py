@@ -207,5 +207,7 @@ def test_history_stays_when_the_key_and_the_account_are_deleted(cast):
     assert day["api_keys"] == [{"api_key_id": key_id, "name": None, "api_calls": 1}]
 
 
-def test_anonymous_callers_are_refused(anon):
-    assert anon.get(HISTORY).status_code == 401
+def test_anonymous_callers_are_refused_in_json_whatever_format_they_ask(anon):
+    for response in (anon.get(HISTORY), anon.get(f"{HISTORY}?format=csv")):
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "not_authenticated"
