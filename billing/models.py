@@ -88,3 +88,52 @@ class UsageCounter(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.tenant_id} {self.period_start}: {self.api_calls}"
+
+
+class DailyUsage(TenantOwnedModel):
+    """Metered calls of one tenant on one day (UTC) by one caller: the usage history.
+
+    Written by the same statement that spends the call (billing.usage), so the days of
+    a month always add up to its `UsageCounter`. `who` ("user:<uuid>" or "key:<uuid>")
+    is the caller in the unique key: unlike the two nullable foreign keys it never
+    becomes NULL, so a deleted account or API key keeps its own rows instead of
+    merging with another's. Names are read through the foreign keys when shown.
+    """
+
+    day = models.DateField()
+    who = models.CharField(max_length=48)
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    calls = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "day", "who"], name="uniq_daily_usage_who")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.day} {self.who}: {self.calls}"
+
+
+class UsageWarning(TenantOwnedModel):
+    """A usage warning sent to a tenant: at most one per period and threshold."""
+
+    period_start = models.DateField()
+    threshold = models.PositiveSmallIntegerField()  # percent of the monthly calls
+    used = models.PositiveBigIntegerField()
+    limit = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "period_start", "threshold"], name="uniq_usage_warning"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.period_start}: {self.threshold}%"

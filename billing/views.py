@@ -25,6 +25,7 @@ from billing.models import Plan
 from billing.plans import get_plan_spec
 from billing.state import subscription_for
 from billing.stripe_client import billing_configured
+from billing.usage_report import month_usage
 from catalytic.api_errors import ApiError
 from notifications.rendering import format_amount
 from tenants.models import Role
@@ -95,6 +96,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "suggested": suggested,
             "configured": billing_configured(),
             "invoices": _invoices(tenant),
+            "usage": month_usage(tenant),
         },
     )
 

@@ -1,4 +1,5 @@
-"""The tenant's dashboard page: plan, usage against it, and the latest lattice operations.
+"""The tenant's dashboard page: plan, usage against it (with this month's chart and a
+warning near the quota), and the latest lattice operations.
 
 It sits in lattices, the top app, because it shows billing's plan and usage beside the
 product's own history.
@@ -12,6 +13,7 @@ from django.shortcuts import render
 
 from billing.limits import tenant_plan
 from billing.usage import current_period, usage_summary
+from billing.usage_report import month_usage
 from lattices.models import LatticeOperation
 from tenants.page_auth import tenant_required
 
@@ -49,5 +51,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "lattices": _meter(usage["lattices"]["used"], usage["lattices"]["limit"]),
             "period_end": current_period().end,
             "operations": operations,
+            "usage": month_usage(tenant),
         },
     )

@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from billing.limits import tenant_plan
-from billing.usage import quota_exceeded_error, record_api_call
+from billing.usage import Caller, quota_exceeded_error, record_api_call
 from lattices import engine, operations, services
 from lattices.drawing import grid_figure
 from lattices.exceptions import PlanLimitExceeded, ProductError
@@ -40,10 +40,10 @@ class QuotaExceeded(ProductError):
     code = "quota_exceeded"
 
 
-def spend_call(tenant: Any) -> None:
+def spend_call(tenant: Any, user: Any) -> None:
     """One metered product call, as the API's MeteredProductAPIMixin spends it."""
     services.ensure_product_access(tenant)
-    usage = record_api_call(tenant)
+    usage = record_api_call(tenant, caller=Caller.of(user=user))
     if not usage.allowed:
         raise QuotaExceeded(quota_exceeded_error(tenant, usage).message)
 
@@ -91,7 +91,7 @@ def lattice_create(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                spend_call(tenant)
+                spend_call(tenant, request.user)
                 lattice = services.create_lattice(
                     tenant=tenant,
                     actor=request.user,
@@ -199,7 +199,7 @@ def _operate(
     status = 400
     if form.is_valid():
         try:
-            spend_call(request.tenant)
+            spend_call(request.tenant, request.user)
             outcome = run(form.cleaned_data)
         except ProductError as exc:
             form.add_service_error(exc)  # type: ignore[attr-defined]
@@ -290,7 +290,7 @@ def lattice_delete(request: HttpRequest, lattice_id: Any) -> HttpResponse:
     lattice = _tenant_lattice(request, lattice_id)
     require_write_role(request, Role.MEMBER)
     try:
-        spend_call(request.tenant)
+        spend_call(request.tenant, request.user)
         services.delete_lattice(tenant=request.tenant, actor=request.user, lattice=lattice)
     except ProductError as exc:
         messages.error(request, exc.message)

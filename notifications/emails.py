@@ -8,7 +8,7 @@ its owners, once per address.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -189,3 +189,47 @@ def send_notice(*, tenant: Tenant, to: str, subject: str, message: str) -> Outbo
         tenant=tenant,
         context={"notice_subject": subject, "notice_message": message},
     )
+
+
+def team_admin_recipients(tenant: Tenant) -> list[str]:
+    """Each active owner and admin of the tenant: lower-cased, without repeats."""
+    addresses = (
+        Membership.objects.filter(
+            tenant=tenant,
+            role__in=[Role.OWNER, Role.ADMIN],
+            is_active=True,
+            user__is_active=True,
+        )
+        .order_by("created_at")
+        .values_list("user__email", flat=True)
+    )
+    seen: list[str] = []
+    for address in addresses:
+        normalized = normalize_address(address or "")
+        if normalized and normalized not in seen:
+            seen.append(normalized)
+    return seen
+
+
+def send_usage_warning(
+    *,
+    tenant: Tenant,
+    percent: int,
+    used: int,
+    limit: int,
+    resets_on: date,
+    dedupe_key: str | None = None,
+) -> list[OutboxMessage]:
+    """`percent` of the month's API calls are spent: to the owners and admins."""
+    context = {
+        "percent": percent,
+        "used": f"{used:,}",
+        "limit": f"{limit:,}",
+        "remaining": f"{max(0, limit - used):,}",
+        "resets_on": resets_on,
+        "upgrade_url": absolute_url(BILLING_PATH),
+    }
+    return [
+        _send(Kind.USAGE_WARNING, to=address, context=context, tenant=tenant, dedupe_key=dedupe_key)
+        for address in team_admin_recipients(tenant)
+    ]

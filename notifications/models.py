@@ -28,6 +28,7 @@ class Kind(models.TextChoices):
     TRIAL_ENDING = "trial_ending", "Trial ending"
     SUBSCRIPTION_CANCELLED = "subscription_cancelled", "Subscription cancelled"
     ACCOUNT_SUSPENDED = "account_suspended", "Account suspended"
+    USAGE_WARNING = "usage_warning", "Usage warning"
     NOTICE = "notice", "Notice"
 
 

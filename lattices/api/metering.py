@@ -11,7 +11,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing.usage import UsageResult, quota_exceeded_error, record_api_call
+from billing.usage import Caller, UsageResult, quota_exceeded_error, record_api_call
 from catalytic.api_errors import ApiError
 from catalytic.metrics import QUOTA_REJECTIONS
 from lattices.exceptions import ProductError
@@ -36,7 +36,8 @@ class MeteredProductAPIMixin:
         assert context is not None  # the permission classes refused anonymous requests
         tenant = context.tenant
         ensure_product_access(tenant)
-        usage = record_api_call(tenant)
+        caller = Caller.of(user=request.user, api_key_id=context.api_key_id)
+        usage = record_api_call(tenant, caller=caller)
         if not usage.allowed:
             QUOTA_REJECTIONS.labels(limit="api_calls_per_month").inc()
             raise quota_exceeded_error(tenant, usage)

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from billing.models import Plan, Subscription, UsageCounter
-from billing.usage import current_period
+from billing.usage import Caller, current_period
 from lattices import services
 from lattices.models import Lattice
 from tenants.models import Tenant
@@ -73,3 +73,8 @@ def set_calls_used() -> Any:
 def calls_used(tenant: Tenant) -> int:
     row = UsageCounter.objects.filter(tenant=tenant, period_start=current_period().start).first()
     return row.api_calls if row else 0
+
+
+def by(cast: Any) -> Caller:
+    """The caller of a metered call made outside a request: tenant A's member."""
+    return Caller.of(user=cast.member.user)

@@ -14,13 +14,16 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from billing.usage import record_api_call
+from accounts.models import ApiKey
+from billing.models import DailyUsage, UsageCounter, UsageWarning
+from billing.usage import Caller, current_period, record_api_call
 from lattices import services
 from lattices.exceptions import PlanLimitExceeded
 from lattices.models import Lattice
+from notifications.models import Kind, OutboxMessage
 from tenants.models import Tenant
 from tests.conftest import bearer_client
-from tests.lattices.conftest import calls_used
+from tests.lattices.conftest import by, calls_used
 
 # Flushing only these apps' tables between tests (not dj-stripe's many) keeps them quick.
 AVAILABLE_APPS = [
@@ -28,6 +31,7 @@ AVAILABLE_APPS = [
     "django.contrib.auth",
     "accounts",
     "tenants",
+    "notifications",  # the usage warnings' emails
     "billing",
     "lattices",
 ]
@@ -69,7 +73,7 @@ def test_spending_the_last_calls_never_exceeds_the_quota(cast, set_calls_used):
 
     def spend(_: int) -> list[bool]:
         tenant = Tenant.objects.get(pk=cast.tenant.pk)
-        return [record_api_call(tenant).allowed for _ in range(5)]
+        return [record_api_call(tenant, caller=by(cast)).allowed for _ in range(5)]
 
     outcomes = run_in_threads(8, spend)
 
@@ -82,7 +86,7 @@ def test_no_count_is_lost_when_the_months_row_is_created_concurrently(cast, set_
 
     def spend(_: int) -> list[int]:
         tenant = Tenant.objects.get(pk=cast.tenant.pk)
-        return [record_api_call(tenant).used for _ in range(25)]
+        return [record_api_call(tenant, caller=by(cast)).used for _ in range(25)]
 
     used = run_in_threads(8, spend)
 
@@ -121,3 +125,68 @@ def test_concurrent_creations_never_exceed_max_lattices(cast, make_lattice):
 
     assert Counter(outcomes) == {"created": 2, "refused": 6}
     assert Lattice.objects.for_tenant(cast.tenant).count() == 5
+
+
+def spent_before(cast: Any, calls: int) -> None:
+    """`calls` already spent this month, by the owner, in both the counter and the history."""
+    period = current_period()
+    UsageCounter.objects.create(tenant=cast.tenant, period_start=period.start, api_calls=calls)
+    DailyUsage.objects.create(
+        tenant=cast.tenant,
+        day=period.start,
+        who=Caller.of(user=cast.owner.user).who,
+        user=cast.owner.user,
+        calls=calls,
+    )
+
+
+def history_total(tenant: Tenant) -> int:
+    period = current_period()
+    days = DailyUsage.objects.for_tenant(tenant).filter(day__gte=period.start, day__lt=period.end)
+    return sum(days.values_list("calls", flat=True))
+
+
+def test_the_history_adds_up_to_the_counter_under_concurrent_calls(cast):
+    spent_before(cast, 960)
+    callers = [
+        Caller.of(user=cast.member.user),
+        Caller.of(user=cast.admin.user),
+        Caller(api_key_id=ApiKey.objects.create(tenant=cast.tenant, name="ci", prefix="p1").pk),
+        Caller(api_key_id=ApiKey.objects.create(tenant=cast.tenant, name="etl", prefix="p2").pk),
+    ]
+
+    def spend(index: int) -> list[tuple[str, bool]]:
+        tenant = Tenant.objects.get(pk=cast.tenant.pk)
+        caller = callers[index % len(callers)]
+        return [(caller.who, record_api_call(tenant, caller=caller).allowed) for _ in range(10)]
+
+    outcomes = run_in_threads(8, spend)
+
+    assert sum(allowed for _, allowed in outcomes) == 40  # of 80 tried
+    assert calls_used(cast.tenant) == 1000
+    assert history_total(cast.tenant) == 1000  # exactly the counter
+    for caller in callers:
+        spent = sum(allowed for who, allowed in outcomes if who == caller.who)
+        recorded = DailyUsage.objects.filter(tenant=cast.tenant, who=caller.who)
+        assert sum(recorded.values_list("calls", flat=True)) == spent
+
+
+def test_many_calls_crossing_together_send_each_warning_once(cast):
+    spent_before(cast, 790)
+
+    def spend(index: int) -> list[int]:
+        tenant = Tenant.objects.get(pk=cast.tenant.pk)
+        caller = Caller.of(user=cast.member.user)
+        return [record_api_call(tenant, caller=caller).used for _ in range(30)]
+
+    used = run_in_threads(8, spend)
+
+    assert sorted(used)[-1] == 1000 and len([u for u in used if u == 1000]) > 1
+    assert history_total(cast.tenant) == calls_used(cast.tenant) == 1000
+    warnings = UsageWarning.objects.filter(tenant=cast.tenant)
+    assert sorted(warnings.values_list("threshold", flat=True)) == [80, 100]
+    sent = Counter(
+        OutboxMessage.objects.filter(kind=Kind.USAGE_WARNING).values_list("to_email", flat=True)
+    )
+    # One 80 % and one 100 % email to each owner and admin.
+    assert sent == {"owner@acme.example": 2, "admin@acme.example": 2}

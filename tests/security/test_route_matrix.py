@@ -202,6 +202,12 @@ ROWS: list[Row] = [
         S("401 403 403 204 204 404 401"),
     ),
     Row("usage_api:summary", "get", "/api/tenants/usage", S("401 200 200 200 200 200 401")),
+    Row(
+        "usage_api:history",
+        "get",
+        "/api/tenants/usage/history",
+        S("401 200 200 200 200 200 401"),
+    ),
     # --- billing API --------------------------------------------------------------------
     Row("billing_api:plans", "get", "/api/plans", S("200 200 200 200 200 200 200")),
     Row(
