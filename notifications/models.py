@@ -29,6 +29,8 @@ class Kind(models.TextChoices):
     SUBSCRIPTION_CANCELLED = "subscription_cancelled", "Subscription cancelled"
     ACCOUNT_SUSPENDED = "account_suspended", "Account suspended"
     NOTICE = "notice", "Notice"
+    WORKSPACE_CLOSED = "workspace_closed", "Workspace closed"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
 
 
 # SECURITY: these bodies carry a single-use secret (reset token, invitation token).
