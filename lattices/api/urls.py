@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from lattices.api.views import LatticeViewSet
+from lattices.export_views import ExportView
 
 app_name = "lattices_api"
 
@@ -8,4 +10,7 @@ app_name = "lattices_api"
 router = SimpleRouter(trailing_slash=False)
 router.register("lattices", LatticeViewSet, basename="lattice")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("tenants/export", ExportView.as_view(), name="tenant-export"),
+    *router.urls,
+]
