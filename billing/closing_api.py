@@ -26,7 +26,7 @@ class ClosedTenantSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     slug = serializers.CharField()
     name = serializers.CharField()
-    status = serializers.ChoiceField(choices=Tenant.Status.choices)
+    status = serializers.CharField(help_text="`deleted` once closed.")
     closed_at = serializers.DateTimeField()
     purge_after = serializers.DateTimeField(
         help_text="When its data is deleted; staff can reopen it until then."
