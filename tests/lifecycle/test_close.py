@@ -10,6 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.api_keys import create_api_key
+from accounts.models import ApiKey
+from accounts.sessions import issue_token_pair
 from notifications.models import OutboxMessage
 from tenants.models import AuditEvent, Tenant
 from tests.conftest import PASSWORD
@@ -80,8 +82,6 @@ def test_members_get_an_email_and_the_billing_address_too(paying, client_for):
 
 
 def test_tokens_refresh_tokens_and_api_keys_are_refused_afterwards(paying, client_for, anon):
-    from accounts.sessions import issue_token_pair
-
     viewer = client_for(paying.viewer)
     pair = issue_token_pair(membership=paying.member)
     key = create_api_key(tenant=paying.tenant, actor=paying.owner.user, name="ci", scope="write")
@@ -97,7 +97,7 @@ def test_tokens_refresh_tokens_and_api_keys_are_refused_afterwards(paying, clien
     assert refreshed.status_code == 401
     verified = anon.post("/api/auth/verify", {"token": pair.access_token}, format="json")
     assert verified.status_code == 401
-    assert key.api_key.__class__.objects.get(pk=key.api_key.pk).revoked_at is not None
+    assert ApiKey.objects.get(pk=key.api_key.pk).revoked_at is not None
 
 
 def test_members_no_longer_see_it_at_login(paying, client_for, anon):

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.api_keys import create_api_key
 from billing.models import UsageCounter
-from lattices import operations, services
+from lattices import export, operations, services
 from tenants import audit
 from tenants.models import AuditEvent
 
@@ -111,8 +112,6 @@ def test_members_and_viewers_may_not_export(role, cast, client_for):
 
 
 def test_an_api_key_may_not_export(cast):
-    from rest_framework.test import APIClient
-
     key = create_api_key(tenant=cast.tenant, actor=cast.owner.user, name="w", scope="write")
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=key.key)
@@ -136,8 +135,6 @@ def test_the_account_page_offers_the_download_to_admins(cast, page_client):
 
 
 def test_a_large_workspace_streams_in_chunks(cast, client_for, monkeypatch):
-    from lattices import export
-
     lattice = populate(cast.tenant, cast.owner.user, name="big")
     for _ in range(40):
         operations.count_neighbors(

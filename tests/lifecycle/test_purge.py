@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from djstripe.models import Customer, Invoice
+from rest_framework.test import APIClient
 
 from accounts.api_keys import create_api_key
 from accounts.models import ApiKey, User
@@ -21,6 +22,7 @@ from lattices.models import Lattice, LatticeOperation
 from notifications.models import OutboxMessage
 from tenants.invitations import invite_member
 from tenants.models import AuditEvent, Invitation, Membership, Role, Tenant
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -193,10 +195,6 @@ def test_staff_restore_a_closed_workspace_within_the_grace_period(staff_client, 
     event = AuditEvent.objects.get(action="tenant.restored")
     assert event.actor.email == "staff@catalytic.example"
     # Members log in again (their old sessions stay ended).
-    from rest_framework.test import APIClient
-
-    from tests.conftest import PASSWORD
-
     login = APIClient().post(
         "/api/tenants/login", {"email": "member@acme.example", "password": PASSWORD}, format="json"
     )
