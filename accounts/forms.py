@@ -146,6 +146,11 @@ class ChangeEmailForm(ApiErrorMixin, forms.Form):
     password = password_field("Current password", "current-password")
 
 
+class DeleteAccountForm(ApiErrorMixin, forms.Form):
+    prefix = "del"
+    password = password_field("Current password", "current-password")
+
+
 class ApiKeyForm(ApiErrorMixin, forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “nightly import”.")
     scope = forms.ChoiceField(

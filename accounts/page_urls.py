@@ -27,6 +27,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("account/", views.account, name="account"),
+    path("account/delete/", views.account_delete, name="account_delete"),
     path("api-keys/", views.api_key_list, name="api_keys"),
     path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     *accounts_urls.urlpatterns,

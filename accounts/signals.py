@@ -5,3 +5,8 @@ from django.dispatch import Signal
 # Sent after a PasswordResetRequest row commits. The email app answers it by looking at
 # the request soon after (at once where email is delivered inline, else in its worker).
 password_reset_requested = Signal()
+
+# Sent inside the transaction that erases an account, before anything is erased, with
+# `email` and `name`: the person's last email must be queued while the address is known.
+# notifications sends it; a receiver that raises rolls the deletion back.
+account_deleting = Signal()

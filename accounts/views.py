@@ -26,10 +26,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import api_keys, services
+from accounts.deletion import delete_account
 from accounts.forms import (
     ApiKeyForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    DeleteAccountForm,
     LoginForm,
     PasswordResetRequestForm,
     SetPasswordForm,
@@ -361,6 +363,41 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"password_form": password_form, "email_form": email_form},
+        {
+            "password_form": password_form,
+            "email_form": email_form,
+            "delete_form": DeleteAccountForm(),
+        },
+        status=status,
+    )
+
+
+@sensitive_post_parameters("del-password")
+@require_POST
+@tenant_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the signed-in person's account (accounts.deletion), then end this session."""
+    form = DeleteAccountForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            delete_account(
+                user=request.user, password=form.cleaned_data["password"], request=request
+            )
+        except ApiError as exc:
+            form.add_api_error(exc)
+            status = page_status(exc)
+        else:
+            auth_logout(request)
+            messages.success(request, "Your account was deleted. We sent you a last email.")
+            return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "password_form": ChangePasswordForm(),
+            "email_form": ChangeEmailForm(),
+            "delete_form": form,
+        },
         status=status,
     )

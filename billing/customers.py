@@ -25,6 +25,15 @@ def customer_for_tenant(tenant: Tenant) -> Customer | None:
     return Customer.objects.filter(subscriber=tenant).order_by("-created", "-djstripe_id").first()
 
 
+def customer_ids_of(tenant: Tenant) -> set[str]:
+    """Every Stripe customer that ever paid for the tenant, from our records only."""
+    ids = set(Customer.objects.filter(subscriber=tenant).values_list("id", flat=True))
+    local = Subscription.objects.filter(tenant=tenant).only("stripe_customer_id").first()
+    if local is not None and local.stripe_customer_id:
+        ids.add(local.stripe_customer_id)
+    return ids
+
+
 @stripe_errors()
 def ensure_customer(tenant: Tenant) -> Customer:
     """The tenant's Stripe customer, created with metadata.tenant_id if it has none."""

@@ -359,7 +359,10 @@ def cancel_subscription(
         if at_period_end:
             data = client.Subscription.modify(live.id, cancel_at_period_end=True)
         else:
-            data = client.Subscription.cancel(live.id)
+            # A retry after a lost response must not cancel (and bill for) anything twice.
+            data = client.Subscription.cancel(
+                live.id, idempotency_key=f"catalytic-cancel-now-{live.id}"
+            )
         _store(data)
         _audit_cancel(tenant=tenant, actor=actor, request=request, at_period_end=at_period_end)
         return sync_tenant_subscription(tenant=tenant, actor=actor, source="api", request=request)

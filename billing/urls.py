@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from billing import signup_urls, signup_views, views
+from billing import closing_urls, closing_views, signup_urls, signup_views, views
 
 app_name = "billing"
 
@@ -14,5 +14,7 @@ urlpatterns = [
     path("billing/cancel/", views.cancel, name="cancel"),
     # Emails and the past-due banner link here: keep this path.
     path("billing/portal/", views.portal, name="portal"),
+    path("workspace/close/", closing_views.close_workspace, name="close_workspace"),
     path("", include(signup_urls)),
+    path("", include(closing_urls)),
 ]

@@ -229,6 +229,8 @@ PRINCIPAL_MAX_AGE = env_int("PRINCIPAL_MAX_AGE_SECONDS", 300, minimum=0)
 # API keys: last_used_at is written at most once per interval per key.
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=env_int("API_KEY_TOUCH_SECONDS", 60, minimum=1))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))
+# How long staff can restore a closed workspace before purge_closed_tenants deletes its data.
+TENANT_CLOSE_GRACE_DAYS = env_int("TENANT_CLOSE_GRACE_DAYS", 30, minimum=0)
 # Rate limits, django-ratelimit "count/period" per client IP and per email ("" disables).
 RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "10/m")
 RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5/m")

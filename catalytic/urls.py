@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(), name="api-docs"),
     path("api/tenants/", include("billing.api.usage_urls")),
+    path("api/tenants/", include("lattices.export_urls")),
     path("api/", include("accounts.api.urls")),
     path("api/", include("tenants.api.urls")),
     path("api/", include("billing.api.urls")),

@@ -18,9 +18,11 @@ from django.utils.html import format_html, format_html_join
 
 from billing.models import Subscription, UsageCounter
 from billing.usage import usage_summary
+from catalytic.api_errors import ApiError
 from lattices.models import LatticeOperation
+from lattices.purge import purge_tenant
 from notifications import emails
-from tenants import services
+from tenants import lifecycle, services
 from tenants.models import Membership, Role, Tenant
 
 RECENT_OPERATIONS = 15
@@ -76,7 +78,16 @@ class SuspendForm(forms.Form):
 
 
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "status", "plan", "billing_email", "created_at")
+    list_display = (
+        "name",
+        "slug",
+        "status",
+        "plan",
+        "billing_email",
+        "created_at",
+        "closed_at",
+        "purge_on",
+    )
     list_filter = ("status", "subscription__plan")
     # Members' emails too: staff are usually asked about a tenant by a person.
     search_fields = ("name", "slug", "billing_email", "memberships__user__email")
@@ -85,13 +96,16 @@ class TenantAdmin(admin.ModelAdmin):
         "id",
         "status",
         "suspended_reason",
+        "closed_at",
+        "purge_on",
+        "purged_at",
         "usage",
         "recent_operations",
         "created_at",
         "updated_at",
     )
     inlines = [MembershipInline, SubscriptionInline, UsageCounterInline]
-    actions = ["suspend", "reactivate", "resend_welcome"]
+    actions = ["suspend", "reactivate", "resend_welcome", "restore_closed", "purge_now"]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         results, _ = super().get_search_results(request, queryset, search_term)
@@ -102,6 +116,13 @@ class TenantAdmin(admin.ModelAdmin):
     def plan(self, tenant: Tenant) -> str:
         subscription = getattr(tenant, "subscription", None)
         return subscription.plan.name if subscription else "—"
+
+    @admin.display(description="Data purged on", ordering="closed_at")
+    def purge_on(self, tenant: Tenant) -> str:
+        if tenant.purged_at is not None:
+            return f"purged {tenant.purged_at:%Y-%m-%d}"
+        due = lifecycle.purge_due_at(tenant)
+        return f"{due:%Y-%m-%d}" if due else "—"
 
     @admin.display(description="Usage this month")
     def usage(self, tenant: Tenant) -> str:
@@ -196,3 +217,39 @@ class TenantAdmin(admin.ModelAdmin):
                     emails.send_welcome(user=membership.user, tenant=tenant)
                     sent += 1
         self.message_user(request, f"Queued {sent} welcome email(s).", messages.SUCCESS)
+
+    @admin.action(description="Restore the selected closed workspaces")
+    def restore_closed(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        restored = 0
+        for tenant in queryset:
+            try:
+                lifecycle.restore_tenant(tenant=tenant, actor=request.user, request=request)
+            except ApiError as exc:
+                self.message_user(request, f"{tenant.slug}: {exc.message}", messages.ERROR)
+            else:
+                restored += 1
+        self.message_user(request, f"Restored {restored} workspace(s).", messages.SUCCESS)
+
+    @admin.action(description="Purge the selected closed workspaces now…")
+    def purge_now(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> HttpResponse | None:
+        closed = queryset.filter(status=Tenant.Status.DELETED, purged_at__isnull=True)
+        if "apply" in request.POST:
+            purged = 0
+            for tenant in closed:
+                purge_tenant(tenant=tenant, actor=request.user, request=request)
+                purged += 1
+            skipped = queryset.count() - purged
+            note = f"; {skipped} not closed or already purged, left alone" if skipped else ""
+            self.message_user(request, f"Purged {purged} workspace(s){note}.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/tenants/tenant/purge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Purge closed workspaces",
+                "tenants": closed,
+                "selected": queryset,
+                "opts": self.model._meta,
+            },
+        )

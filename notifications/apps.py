@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailNotSupportedWarning
 from anymail.signals import tracking
 from django.apps import AppConfig
 
-from accounts.signals import password_reset_requested
+from accounts.signals import account_deleting, password_reset_requested
 from tenants.signals import member_invited
 
 
@@ -15,11 +15,14 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from notifications import checks  # noqa: F401 - registers the system checks
         from notifications.password_resets import on_password_reset_requested
-        from notifications.receivers import email_invitation
+        from notifications.receivers import email_account_deleted, email_invitation
         from notifications.tracking import handle_tracking_event
 
         tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking")
         member_invited.connect(email_invitation, dispatch_uid="notifications.invitation")
+        account_deleting.connect(
+            email_account_deleted, dispatch_uid="notifications.account_deleted"
+        )
         password_reset_requested.connect(
             on_password_reset_requested, dispatch_uid="notifications.password_resets"
         )

@@ -233,3 +233,43 @@ def send_usage_warning(
         _send(Kind.USAGE_WARNING, to=address, context=context, tenant=tenant, dedupe_key=dedupe_key)
         for address in team_admin_recipients(tenant)
     ]
+
+
+def send_workspace_closed(
+    *, tenant: Tenant, closed_by: Any, purge_after: datetime
+) -> list[OutboxMessage]:
+    """To the billing address and every active member of a workspace just closed."""
+    members = (
+        Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
+        .order_by("created_at")
+        .values_list("user__email", flat=True)
+    )
+    addresses: list[str] = []
+    for address in [tenant.billing_email, *members]:
+        normalized = normalize_address(address or "")
+        if normalized and normalized not in addresses:
+            addresses.append(normalized)
+    closer = closed_by.get_full_name() if getattr(closed_by, "is_authenticated", False) else ""
+    return [
+        _send(
+            Kind.WORKSPACE_CLOSED,
+            to=address,
+            tenant=tenant,
+            context={
+                "closed_by": closer or "An owner",
+                "purge_after": purge_after,
+                "contact_url": f"mailto:{settings.SUPPORT_EMAIL}",
+            },
+        )
+        for address in addresses
+    ]
+
+
+def send_account_deleted(*, email: str, name: str) -> OutboxMessage:
+    """The last email to a person whose account is being erased: queued before the address goes."""
+    return _send(
+        Kind.ACCOUNT_DELETED,
+        to=email,
+        tenant=None,
+        context={"name": name, "contact_url": f"mailto:{settings.SUPPORT_EMAIL}"},
+    )

@@ -30,6 +30,8 @@ class Kind(models.TextChoices):
     ACCOUNT_SUSPENDED = "account_suspended", "Account suspended"
     USAGE_WARNING = "usage_warning", "Usage warning"
     NOTICE = "notice", "Notice"
+    WORKSPACE_CLOSED = "workspace_closed", "Workspace closed"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
 
 
 # SECURITY: these bodies carry a single-use secret (reset token, invitation token).

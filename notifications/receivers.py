@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from notifications import emails
+from notifications.models import OutboxMessage
 from tenants.models import Invitation
 
 
@@ -19,3 +20,10 @@ def email_invitation(
         accept_url=accept_url,
         expires_at=invitation.expires_at,
     )
+
+
+def email_account_deleted(sender: Any, *, email: str, name: str, **kwargs: Any) -> None:
+    """The farewell, then every older message to the address goes: the outbox keeps no
+    copy of a deleted person's mail beyond the one still to be delivered."""
+    farewell = emails.send_account_deleted(email=email, name=name)
+    OutboxMessage.objects.filter(to_email=farewell.to_email).exclude(pk=farewell.pk).delete()

@@ -7,6 +7,7 @@ roll back together.
 
 Actions (dotted, past tense):
   tenant.registered, tenant.updated, tenant.suspended, tenant.reactivated,
+  tenant.exported, tenant.closed, tenant.restored, tenant.purged, account.deleted,
   login.succeeded, login.failed, logout, token.reuse_detected,
   password.changed, account.email_changed,
   password.reset_requested, password.reset,

@@ -31,17 +31,28 @@ class Tenant(models.Model):
         DELETED = "deleted", "Deleted"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slug = models.SlugField(max_length=63, unique=True)
+    # Unique among workspaces that are not closed (see Meta): a closed workspace's
+    # slug is free for a new one at once.
+    slug = models.SlugField(max_length=63)
     name = models.CharField(max_length=200)
     billing_email = models.EmailField(max_length=254)
     domain = models.CharField(max_length=253, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     suspended_reason = models.CharField(max_length=500, blank=True)
+    # Set when the owner closes the workspace (status `deleted`); its data is purged
+    # TENANT_CLOSE_GRACE_DAYS later, which sets `purged_at`.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"], condition=~models.Q(status="deleted"), name="uniq_open_tenant_slug"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

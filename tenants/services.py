@@ -9,7 +9,8 @@ welcome email, in billing.signup.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -21,6 +22,7 @@ from tenants import audit
 from tenants.models import Membership, Role, Tenant
 
 SLUG_MAX = 50
+T = TypeVar("T")
 EDITABLE_FIELDS = ("name", "domain", "billing_email")
 
 
@@ -37,13 +39,23 @@ def email_taken() -> ApiError:
 
 
 def create_tenant(*, name: str, **fields: Any) -> Tenant:
-    """A tenant with a unique slug from its name: acme, acme-2, acme-3...
-
-    Race-safe: a slug taken between the look-up and the insert is an
-    IntegrityError inside a savepoint, and the next candidate is tried.
-    """
+    """A tenant with a unique slug from its name: acme, acme-2, acme-3..."""
     base = slugify(name)[:SLUG_MAX].strip("-") or "tenant"
-    taken = set(Tenant.objects.filter(slug__startswith=base).values_list("slug", flat=True)[:1000])
+    return with_free_slug(base, lambda slug: Tenant.objects.create(name=name, slug=slug, **fields))
+
+
+def with_free_slug(base: str, write: Callable[[str], T]) -> T:
+    """`write(slug)` with `base`, else base-2, base-3...: a slug no open workspace holds.
+
+    Closed workspaces do not count (their slugs are free, see Tenant.Meta). Race-safe:
+    a slug taken between the look-up and the write is an IntegrityError inside a
+    savepoint, and the next candidate is tried.
+    """
+    taken = set(
+        Tenant.objects.filter(slug__startswith=base)
+        .exclude(status=Tenant.Status.DELETED)
+        .values_list("slug", flat=True)[:1000]
+    )
     number = 1
     while True:
         candidate = base if number == 1 else f"{base}-{number}"
@@ -52,7 +64,7 @@ def create_tenant(*, name: str, **fields: Any) -> Tenant:
             continue
         try:
             with transaction.atomic():
-                return Tenant.objects.create(name=name, slug=candidate, **fields)
+                return write(candidate)
         except IntegrityError:
             taken.add(candidate)
 

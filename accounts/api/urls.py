@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts.api import views
+from accounts.api.deletion_views import DeleteAccountView
 from accounts.api.key_views import ApiKeyViewSet
 
 app_name = "accounts_api"
@@ -19,6 +20,7 @@ urlpatterns = [
         ApiKeyViewSet.as_view({"delete": "destroy"}),
         name="api-key",
     ),
+    path("users/me/delete", DeleteAccountView.as_view(), name="delete-account"),
     path("auth/verify", views.VerifyView.as_view(), name="verify"),
     path("auth/health", views.AuthHealthView.as_view(), name="health"),
     path("auth/password-reset", views.PasswordResetView.as_view(), name="password-reset"),

@@ -70,6 +70,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "billing:overview": admins(),
     "tenants:audit_log": admins(),
     "billing:portal": {**admins(), "owner": FOUND, "admin": FOUND, "outsider": FOUND},
+    "lattices:export": admins(),
+    # owners only
+    "billing:close_workspace": {**admins(), "admin": FORBIDDEN},
     # forms posted from other pages: GET is not allowed
     "lattices:path": everyone(NOT_ALLOWED),
     "lattices:neighbors": everyone(NOT_ALLOWED),
@@ -81,6 +84,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "accounts:api_key_revoke": everyone(NOT_ALLOWED),
     "billing:change_plan": everyone(NOT_ALLOWED),
     "billing:cancel": everyone(NOT_ALLOWED),
+    "accounts:account_delete": everyone(NOT_ALLOWED),
 }
 
 

@@ -208,6 +208,28 @@ ROWS: list[Row] = [
         "/api/tenants/usage/history",
         S("401 200 200 200 200 200 401"),
     ),
+    Row(
+        "export_api:tenant-export",
+        "get",
+        "/api/tenants/export",
+        S("401 403 403 200 200 200 401"),
+    ),
+    # The outsider owns another workspace, whose slug is not the one typed here.
+    Row(
+        "closing_api:close",
+        "post",
+        "/api/tenants/close",
+        S("401 403 403 403 200 400 401"),
+        const({"confirm": "acme-lattices"}),
+    ),
+    # Owners are the last owner of their workspace (the outsider of its own): 409.
+    Row(
+        "accounts_api:delete-account",
+        "post",
+        "/api/users/me/delete",
+        S("401 204 204 204 409 409 401"),
+        const({"password": PASSWORD}),
+    ),
     # --- billing API --------------------------------------------------------------------
     Row("billing_api:plans", "get", "/api/plans", S("200 200 200 200 200 200 200")),
     Row(
@@ -362,6 +384,20 @@ ROWS: list[Row] = [
         S("400 400 400 400 400 400 400"),
     ),
     Row("accounts:account", "get", "/account/", S("302 200 200 200 200 200 403")),
+    Row(
+        "accounts:account_delete",
+        "post",
+        "/account/delete/",
+        S("302 302 302 302 409 409 403"),
+        const({"del-password": PASSWORD}),
+    ),
+    Row("lattices:export", "get", "/account/export/", S("302 403 403 200 200 200 403")),
+    Row(
+        "billing:close_workspace",
+        "get",
+        "/workspace/close/",
+        S("302 403 403 403 200 200 403"),
+    ),
     Row("accounts:api_keys", "get", "/api-keys/", S("302 403 403 200 200 200 403")),
     Row(
         "accounts:api_key_revoke",

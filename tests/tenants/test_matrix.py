@@ -16,6 +16,7 @@ from django.urls import get_resolver
 
 from accounts import api_keys
 from tenants.models import Invitation
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ class Row:
     success: int
     body: dict[str, Any] | None = None
     outsider: int | None = None  # None: the outsider succeeds on its own tenant
+    refused: int = 403  # what the roles not allowed get
 
 
 def _key_url(cast) -> str:
@@ -103,6 +105,18 @@ ROWS = [
     ),
     Row("accounts_api:api-key", "delete", _key_url, ADMINS, 204, outsider=404),
     Row("accounts_api:logout", "post", lambda c: "/api/tenants/logout", ALL, 204),
+    # Any member may delete their own account; a workspace's last owner (the owner here,
+    # and the outsider of its own) is refused until the workspace is closed or handed over.
+    Row(
+        "accounts_api:delete-account",
+        "post",
+        lambda c: "/api/users/me/delete",
+        ALL - {"owner"},
+        204,
+        {"password": PASSWORD},
+        outsider=409,
+        refused=409,
+    ),
 ]
 
 # Public endpoints: tested on their own (no role applies).
@@ -131,7 +145,7 @@ def test_endpoint_answers_each_role(cast, client_for, row, who):
     if who == "outsider":
         expected = row.outsider or row.success
     else:
-        expected = row.success if who in row.allowed else 403
+        expected = row.success if who in row.allowed else row.refused
     assert response.status_code == expected, response.content
 
 

@@ -1,0 +1,62 @@
+"""The close-workspace page: what closing does, and a typed confirmation (billing.closing)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from accounts.forms import ApiErrorMixin
+from billing.closing import close_tenant
+from billing.state import subscription_for
+from catalytic.api_errors import ApiError
+from tenants import lifecycle
+from tenants.models import Role
+from tenants.page_auth import role_required
+
+
+class CloseWorkspaceForm(ApiErrorMixin, forms.Form):
+    confirm = forms.CharField(
+        label="Type the workspace's slug to confirm",
+        max_length=63,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+@never_cache
+@role_required(Role.OWNER)
+def close_workspace(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    form = CloseWorkspaceForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                close_tenant(
+                    tenant=tenant,
+                    actor=request.user,
+                    confirm=form.cleaned_data["confirm"],
+                    request=request,
+                )
+            except ApiError as exc:
+                form.add_api_error(exc)
+                status = 400 if exc.status_code == 401 else exc.status_code
+            else:
+                # The workspace is gone from this session as from every other.
+                logout(request)
+                messages.success(request, f"{tenant.name} is closed. We emailed its members.")
+                return redirect("accounts:login")
+    return render(
+        request,
+        "billing/close.html",
+        {
+            "form": form,
+            "subscription": subscription_for(tenant),
+            "grace_days": lifecycle.grace_period().days,
+        },
+        status=status,
+    )
