@@ -12,9 +12,6 @@ on each refusal (the API answers `token_expired`, `token_bad_signature`, ...).
 
 from __future__ import annotations
 
-import copy
-import threading
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -163,56 +160,9 @@ def rejection(exc: TokenError) -> Rejected:
     return Rejected("malformed", "The token is not valid.")
 
 
-class VerifiedAccessTokens:
-    """Access tokens this worker has verified, so a client's next call skips the check.
-
-    A client sends the same access token on every call for its whole lifetime, and the
-    outcome of checking its signature and claims cannot change while it is unexpired and
-    the key ring and issuer are the ones that verified it; all three are checked on every
-    hit. Revocation is not decided here: the session is checked on every request after
-    this (accounts.authentication).
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: dict[str, tuple[object, str, tokens.Token]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, raw: str) -> tokens.Token | None:
-        entry = self._entries.get(raw)
-        if entry is None or entry[0] is not keyring() or entry[1] != settings.JWT_ISSUER:
-            return None
-        token = entry[2]
-        if int(token["exp"]) <= time.time():  # simplejwt's rule: expired at `exp`
-            with self._lock:
-                self._entries.pop(raw, None)
-            return None  # the full check says why
-        kept = copy.copy(token)
-        kept.payload = dict(token.payload)  # callers may not alter what the next call sees
-        return kept
-
-    def put(self, raw: str, token: tokens.Token) -> None:
-        with self._lock:
-            while len(self._entries) >= self.size:
-                # Oldest first (dicts keep insertion order): the tokens about to expire.
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[raw] = (keyring(), settings.JWT_ISSUER, token)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-VERIFIED_ACCESS_TOKENS = VerifiedAccessTokens(size=10_000)
-
-
 def verified(token_class: type[tokens.Token], raw: str) -> tokens.Token:
     """simplejwt's verification (signature, expiry, type; blacklist for refresh tokens),
     plus the claims every token of ours carries. Raises Rejected."""
-    if token_class is AccessToken:
-        kept = VERIFIED_ACCESS_TOKENS.get(raw)
-        if kept is not None:
-            return kept
     try:
         token = token_class(raw)
     except TokenError as exc:
@@ -224,6 +174,4 @@ def verified(token_class: type[tokens.Token], raw: str) -> tokens.Token:
             raise TypeError("role")
     except (KeyError, ValueError, TypeError) as exc:
         raise Rejected("malformed", "The token lacks a claim it must carry.") from exc
-    if token_class is AccessToken:
-        VERIFIED_ACCESS_TOKENS.put(raw, token)
     return token

@@ -1,8 +1,4 @@
-"""A worker remembers access tokens it verified, without ever accepting one it should not.
-
-Expiry, the key ring and the issuer are checked on every call, and revocation is
-untouched (accounts.tokens.VerifiedAccessTokens).
-"""
+"""A token that worked once is checked again on every call: expiry, key ring, issuer, type."""
 
 from __future__ import annotations
 
@@ -20,7 +16,7 @@ pytestmark = pytest.mark.django_db
 CURRENT = "/api/tenants/current"
 
 
-def test_a_remembered_token_is_refused_once_it_expires(cast, login, settings):
+def test_a_token_that_worked_is_refused_once_it_expires(cast, login, settings):
     settings.JWT_ACCESS_TTL = timedelta(seconds=1)
     client = bearer(login("member@acme.example").json()["access_token"])
     assert client.get(CURRENT).status_code == 200
@@ -30,7 +26,7 @@ def test_a_remembered_token_is_refused_once_it_expires(cast, login, settings):
     assert response.json()["error"]["code"] == "token_expired"
 
 
-def test_a_remembered_token_is_refused_once_its_key_is_removed(cast, login, keys_dir):
+def test_a_token_that_worked_is_refused_once_its_key_is_removed(cast, login, keys_dir):
     access = login("member@acme.example").json()["access_token"]
     client = bearer(access)
     assert client.get(CURRENT).status_code == 200
@@ -47,21 +43,21 @@ def test_a_remembered_token_is_refused_once_its_key_is_removed(cast, login, keys
     assert response.json()["error"]["code"] == "token_bad_signature"
 
 
-def test_a_remembered_token_is_refused_under_another_issuer(cast, login, settings):
+def test_a_token_that_worked_is_refused_under_another_issuer(cast, login, settings):
     access = login("member@acme.example").json()["access_token"]
     assert bearer(access).get(CURRENT).status_code == 200
     settings.JWT_ISSUER = "someone-else"
     assert bearer(access).get(CURRENT).status_code == 401
 
 
-def test_a_logged_out_token_is_refused_although_it_was_remembered(cast, login):
+def test_a_logged_out_token_is_refused_although_it_worked(cast, login):
     client = bearer(login("member@acme.example").json()["access_token"])
     assert client.get(CURRENT).status_code == 200
     assert client.post("/api/tenants/logout").status_code == 204
     assert client.get(CURRENT).status_code == 401
 
 
-def test_a_remembered_access_token_is_still_not_a_refresh_token(cast, login, anon):
+def test_an_access_token_that_worked_is_still_not_a_refresh_token(cast, login, anon):
     pair = login("member@acme.example").json()
     assert bearer(pair["access_token"]).get(CURRENT).status_code == 200
     response = anon.post(
