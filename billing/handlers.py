@@ -33,7 +33,15 @@ from billing.customers import link_customer, tenant_for_customer, tenant_from_me
 from billing.models import Subscription
 from billing.state import sync_tenant_subscription
 from billing.stripe_client import stripe_client
+from notifications.emails import (
+    send_account_suspended,
+    send_payment_failed,
+    send_payment_succeeded,
+    send_subscription_cancelled,
+    send_trial_ending,
+)
 from tenants.models import Tenant
+from tenants.services import reactivate_tenant, suspend_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +133,6 @@ def _gave_up_on_payment(subscription: dict) -> bool:
 
 
 def _suspend_for_non_payment(tenant: Tenant, event: Event) -> None:
-    from notifications.emails import send_account_suspended
-    from tenants.services import suspend_tenant
 
     tenant.refresh_from_db(fields=["status", "suspended_reason"])
     if tenant.status != Tenant.Status.ACTIVE:
@@ -141,7 +147,6 @@ def _suspend_for_non_payment(tenant: Tenant, event: Event) -> None:
 
 
 def _reactivate_after_payment(tenant: Tenant, local: Subscription) -> None:
-    from tenants.services import reactivate_tenant
 
     tenant.refresh_from_db(fields=["status", "suspended_reason"])
     if tenant.status != Tenant.Status.SUSPENDED:
@@ -206,7 +211,6 @@ def on_subscription_changed(event: Event) -> None:
 
 
 def on_subscription_deleted(event: Event) -> None:
-    from notifications.emails import send_subscription_cancelled
 
     obj = _event_object(event)
     subscription = _stored(StripeSubscription, obj.get("id", "")) or obj
@@ -223,7 +227,6 @@ def on_subscription_deleted(event: Event) -> None:
 
 
 def on_trial_will_end(event: Event) -> None:
-    from notifications.emails import send_trial_ending
 
     obj = _event_object(event)
     subscription = _stored(StripeSubscription, obj.get("id", "")) or obj
@@ -275,7 +278,6 @@ def _invoice_and_tenant(event: Event) -> tuple[dict[str, Any], Any]:
 
 
 def on_payment_succeeded(event: Event) -> None:
-    from notifications.emails import send_payment_succeeded
 
     invoice, tenant = _invoice_and_tenant(event)
     if tenant is None:
@@ -298,7 +300,6 @@ def on_payment_succeeded(event: Event) -> None:
 
 
 def on_payment_failed(event: Event) -> None:
-    from notifications.emails import send_payment_failed
 
     invoice, tenant = _invoice_and_tenant(event)
     if tenant is None:

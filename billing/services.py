@@ -32,6 +32,7 @@ from billing.state import (
 )
 from billing.stripe_client import require_billing, stripe_client, stripe_errors
 from catalytic.api_errors import ApiError
+from tenants import audit
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,6 @@ def _set_local_plan(
     *, tenant: Tenant, local: Subscription, plan: Plan, actor: Any, request: Any
 ) -> Subscription:
     """A change that involves no Stripe subscription (Free, or the sign-up trial)."""
-    from tenants import audit
 
     previous = local.plan.code
     local.plan = plan
@@ -121,7 +121,7 @@ def _set_local_plan(
             plan=plan.code,
             source="api",
         )
-    Tenant.subscription.related.set_cached_value(tenant, local)
+    tenant.subscription = local  # whoever holds this tenant sees the new plan at once
     return local
 
 
@@ -369,7 +369,6 @@ def cancel_subscription(
 
 
 def _audit_cancel(*, tenant: Tenant, actor: Any, request: Any, at_period_end: bool) -> None:
-    from tenants import audit
 
     audit.record(
         "subscription.cancelled",

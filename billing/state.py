@@ -175,7 +175,7 @@ def sync_tenant_subscription(
             request=request,
         )
     # Whoever holds this tenant (request.auth.tenant) sees the new state at once.
-    Tenant.subscription.related.set_cached_value(tenant, local)
+    tenant.subscription = local
     return local
 
 

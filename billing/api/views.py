@@ -33,6 +33,7 @@ from billing.state import (
     timestamp_to_datetime,
 )
 from billing.stripe_client import require_billing
+from billing.usage import usage_summary
 from catalytic.api_errors import ApiError
 from tenants.models import Tenant
 from tenants.permissions import IsAdmin, IsTenantMember
@@ -46,21 +47,18 @@ PortalResponse = inline_serializer(name="PortalSession", fields={"url": serializ
 
 
 def loaded_subscription(tenant: Tenant) -> Subscription:
-    """The subscription the authentication loaded with the tenant, else the row."""
-    if Tenant.subscription.is_cached(tenant):
-        try:
-            return tenant.subscription
-        except Subscription.DoesNotExist:
-            pass  # never had one: subscription_for puts the tenant on Free
-    return subscription_for(tenant)
+    """The subscription the authentication loaded with the tenant (else its row)."""
+    try:
+        return tenant.subscription
+    except Subscription.DoesNotExist:
+        return subscription_for(tenant)  # never had one: this puts the tenant on Free
 
 
 def subscription_status(tenant: Tenant, local: Subscription | None = None) -> dict[str, Any]:
-    from billing.usage import usage_summary  # metering lives beside, and imports, this app
 
     if local is None:
         local = subscription_for(tenant)
-    Tenant.subscription.related.set_cached_value(tenant, local)
+    tenant.subscription = local  # the response and what follows see this row
     return {
         "tenant_id": str(tenant.id),
         "plan": {"code": local.plan.code, "name": local.plan.name},

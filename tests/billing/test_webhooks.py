@@ -408,7 +408,7 @@ def test_a_failing_handler_answers_500_and_the_retry_processes_the_event(
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("email templates are missing")
 
-    monkeypatch.setattr("notifications.emails.send_payment_failed", broken)
+    monkeypatch.setattr("billing.handlers.send_payment_failed", broken)
     response = deliver(event)
 
     assert response.status_code == 500
