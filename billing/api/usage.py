@@ -174,7 +174,12 @@ class UsageHistoryView(TenantAPIView):
                 OpenApiTypes.STR, description="The same days as CSV."
             ),
             # Errors are JSON whatever format was asked for (see finalize_response).
-            **{(code, "application/json"): error for code, error in errors(400).items()},
+            **{
+                (code, "application/json"): error
+                for code, error in errors(
+                    400, 404, descriptions={404: "`format` names neither `json` nor `csv`."}
+                ).items()
+            },
         },
     )
     def get(self, request: Request) -> Response:

@@ -211,3 +211,9 @@ def test_anonymous_callers_are_refused_in_json_whatever_format_they_ask(anon):
     for response in (anon.get(HISTORY), anon.get(f"{HISTORY}?format=csv")):
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_an_unknown_format_is_a_json_404(cast):
+    response = bearer_client(cast.member).get(f"{HISTORY}?format=pdf")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
