@@ -204,10 +204,11 @@ class UsageHistoryView(TenantAPIView):
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if response.status_code >= 400 and isinstance(
+        if (response.status_code >= 400 or request.method == "OPTIONS") and isinstance(
             getattr(response, "accepted_renderer", None), UsageHistoryCSVRenderer
         ):
-            # Errors keep the API's one JSON shape, whatever format was asked for.
+            # Only the days themselves are CSV: errors keep the API's one JSON shape, and
+            # so does the OPTIONS description of the endpoint.
             response.accepted_renderer = JSONRenderer()
             response.accepted_media_type = JSONRenderer.media_type
         return response

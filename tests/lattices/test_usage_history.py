@@ -217,3 +217,10 @@ def test_an_unknown_format_is_a_json_404(cast):
     response = bearer_client(cast.member).get(f"{HISTORY}?format=pdf")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_options_with_format_csv_describes_the_endpoint_in_json(cast):
+    response = bearer_client(cast.member).options(f"{HISTORY}?format=csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["name"]
