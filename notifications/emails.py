@@ -8,6 +8,7 @@ its owners, once per address.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -32,8 +33,13 @@ def billing_recipients(tenant: Tenant) -> list[str]:
         .order_by("created_at")
         .values_list("user__email", flat=True)
     )
+    return unique_addresses([tenant.billing_email, *owners])
+
+
+def unique_addresses(addresses: Iterable[str | None]) -> list[str]:
+    """Normalised addresses in their first order, each once, blanks dropped."""
     seen: list[str] = []
-    for address in [tenant.billing_email, *owners]:
+    for address in addresses:
         normalized = normalize_address(address or "")
         if normalized and normalized not in seen:
             seen.append(normalized)
@@ -203,12 +209,7 @@ def team_admin_recipients(tenant: Tenant) -> list[str]:
         .order_by("created_at")
         .values_list("user__email", flat=True)
     )
-    seen: list[str] = []
-    for address in addresses:
-        normalized = normalize_address(address or "")
-        if normalized and normalized not in seen:
-            seen.append(normalized)
-    return seen
+    return unique_addresses(addresses)
 
 
 def send_usage_warning(
@@ -244,11 +245,7 @@ def send_workspace_closed(
         .order_by("created_at")
         .values_list("user__email", flat=True)
     )
-    addresses: list[str] = []
-    for address in [tenant.billing_email, *members]:
-        normalized = normalize_address(address or "")
-        if normalized and normalized not in addresses:
-            addresses.append(normalized)
+    addresses = unique_addresses([tenant.billing_email, *members])
     closer = closed_by.get_full_name() if getattr(closed_by, "is_authenticated", False) else ""
     return [
         _send(
