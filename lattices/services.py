@@ -153,6 +153,10 @@ def delete_lattice(
     ensure_product_access(tenant)
     ensure_owned(tenant, lattice)
     with transaction.atomic():
+        # Lock the row first: an operation being recorded meanwhile then waits for this
+        # deletion and finds its lattice gone, instead of adding a history row that the
+        # cascade has already passed (which would fail the deletion itself).
+        Lattice.objects.select_for_update().filter(pk=lattice.pk).values_list("pk").first()
         audit.record(
             "lattice.deleted",
             tenant=tenant,
