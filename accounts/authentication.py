@@ -30,6 +30,7 @@ from accounts.principals import (
     API_KEYS,
     MEMBERS,
     STAMPS,
+    api_key_stamp,
     tenant_stamp,
     user_stamp,
 )
@@ -54,7 +55,9 @@ def live_membership(token: Any) -> Membership:
     """
     user_id, tenant_id = token[USER_ID_CLAIM], token["tenant_id"]
     key = (user_id, tenant_id, token["family"])
-    tag = STAMPS.tag(user_stamp(user_id), tenant_stamp(tenant_id))
+    tag = STAMPS.tag(
+        user_stamp(user_id), tenant_stamp(tenant_id), prefetch=STAMPS.companions(tenant_id)
+    )
     if tag is not None:
         kept = MEMBERS.get(key, tag)
         if kept is not None:
@@ -173,8 +176,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 def _load_api_key(prefix: str) -> tuple[ApiKey | None, tuple[Any, ...] | None]:
     """The key with this prefix: this worker's kept copy while its stamps (the key's, its
     tenant's and its creator's) prove it current, else one query. Also the stamps' tag."""
-    stamps = API_KEY_OWNERS.stamps(prefix)
-    tag = STAMPS.tag(*stamps) if stamps is not None else None
+    owners = API_KEY_OWNERS.get(prefix)
+    tag = None
+    if owners is not None:
+        tenant_id, creator_id = owners
+        tag = STAMPS.tag(
+            api_key_stamp(prefix),
+            tenant_stamp(tenant_id),
+            user_stamp(creator_id),
+            prefetch=STAMPS.companions(tenant_id),
+        )
     if tag is not None:
         kept = API_KEYS.get(prefix, tag)
         if kept is not None:

@@ -16,6 +16,12 @@ between is dropped too. Every tag includes an epoch, a random value set when the
 cache holds none (first start, or after a flush): what was learned before a flush is
 never trusted after it.
 
+Within one request the stamps are read once. Apps above this one name the stamps of
+their own per-tenant data (`read_with_tenant`), which are fetched in the same round trip
+as the member's and answered from that reading for the rest of the request: the reading
+starts empty at `request_started` and is dropped at `request_finished`, and outside a
+request every call asks the shared cache.
+
 Without REDIS_URL the cache is per process and cannot see other workers' writes: nothing
 is kept and every request asks the database. When Redis is unreachable, likewise.
 SECURITY: when a stamp cannot be incremented (Redis down during a write), this process
@@ -32,11 +38,12 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -66,31 +73,65 @@ class Stamps:
 
     def __init__(self) -> None:
         self.missed = threading.Event()
+        # Per-tenant stamps of other apps, read together with a tenant's own.
+        self.tenant_companions: list[Callable[[Any], str]] = []
+        # This thread's current request's reading: None outside a request.
+        self._reading = threading.local()
 
-    def tag(self, *keys: str) -> tuple[Any, ...] | None:
-        """The current stamps of `keys` (with the epoch), or None when nothing may be trusted."""
+    def begin_request(self, **kwargs: Any) -> None:
+        self._reading.found = {}
+
+    def end_request(self, **kwargs: Any) -> None:
+        self._reading.found = None
+
+    def companions(self, tenant_id: Any) -> list[str]:
+        """The other apps' stamps of `tenant_id`, to prefetch with the tenant's own."""
+        return [companion(tenant_id) for companion in self.tenant_companions]
+
+    def tag(self, *keys: str, prefetch: Iterable[str] = ()) -> tuple[Any, ...] | None:
+        """The current stamps of `keys` (with the epoch), or None when nothing may be trusted.
+
+        `prefetch` names stamps this request will ask for later; they are read now, in
+        the same round trip.
+        """
         if not settings.REDIS_URL:
             return None
-        try:
-            if self.missed.is_set():
-                cache.delete(EPOCH)
-                self.missed.clear()
-            found = cache.get_many([EPOCH, ALL_TENANTS, *keys])
-            if EPOCH not in found:
-                cache.add(EPOCH, uuid.uuid4().hex, None)
+        wanted = (EPOCH, ALL_TENANTS, *keys)
+        reading = getattr(self._reading, "found", None)
+        if reading is not None and all(key in reading for key in wanted):
+            found = reading
+        else:
+            try:
+                if self.missed.is_set():
+                    cache.delete(EPOCH)
+                    self.missed.clear()
+                found = cache.get_many([*wanted, *prefetch])
+                if EPOCH not in found:
+                    cache.add(EPOCH, uuid.uuid4().hex, None)
+                    return None
+            except Exception as exc:  # noqa: BLE001 - Redis down: the database answers
+                logger.warning("access stamps unreadable, asking the database: %s", exc)
                 return None
-        except Exception as exc:  # noqa: BLE001 - Redis down: the database answers
-            logger.warning("access stamps unreadable, asking the database: %s", exc)
-            return None
-        return tuple(found.get(key, 0) for key in (EPOCH, ALL_TENANTS, *keys))
+            if reading is not None:
+                # A stamp never set reads as 0, now and for the rest of the request.
+                reading.update({key: found.get(key, 0) for key in (*wanted, *prefetch)})
+        return tuple(found.get(key, 0) for key in wanted)
 
     def bump(self, keys: Iterable[str]) -> None:
         """Increment these stamps now and again after the current transaction commits."""
         keys = list(keys)
         if not keys or not settings.REDIS_URL:
             return
+        self._forget(keys)
         self._increment(keys)
         transaction.on_commit(lambda: self._increment(keys))
+
+    def _forget(self, keys: list[str]) -> None:
+        # A request that changes what it read must not go on trusting its reading.
+        reading = getattr(self._reading, "found", None)
+        if reading is not None:
+            for key in keys:
+                reading.pop(key, None)
 
     def _increment(self, keys: list[str]) -> None:
         try:
@@ -103,6 +144,11 @@ class Stamps:
 
 
 STAMPS = Stamps()
+
+
+def read_with_tenant(stamp: Callable[[Any], str]) -> None:
+    """Read `stamp(tenant_id)` in the same round trip as a tenant's member or key stamps."""
+    STAMPS.tenant_companions.append(stamp)
 
 
 def bump(
@@ -175,12 +221,9 @@ class ApiKeyOwners:
         self.size = size
         self._owners: dict[str, tuple[Any, Any]] = {}
 
-    def stamps(self, prefix: str) -> list[str] | None:
-        owners = self._owners.get(prefix)
-        if owners is None:
-            return None
-        tenant_id, creator_id = owners
-        return [api_key_stamp(prefix), tenant_stamp(tenant_id), user_stamp(creator_id)]
+    def get(self, prefix: str) -> tuple[Any, Any] | None:
+        """(tenant id, creator id) of the key, once learned."""
+        return self._owners.get(prefix)
 
     def learn(self, prefix: str, tenant_id: Any, creator_id: Any) -> None:
         if len(self._owners) >= self.size:
@@ -205,6 +248,8 @@ def connect_signals() -> None:
     }
     for model, receiver in receivers.items():
         connect_model(model, receiver)
+    request_started.connect(STAMPS.begin_request, dispatch_uid="principals-begin")
+    request_finished.connect(STAMPS.end_request, dispatch_uid="principals-end")
 
 
 def connect_model(model: type, receiver: Any) -> None:

@@ -16,6 +16,7 @@ do not count.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ class Caller:
         return f"user:{self.user_id}"
 
 
+@functools.cache  # built from the models' metadata, which never changes in a process
 def spend_statement(*, limited: bool) -> str:
     """The one SQL statement (PostgreSQL) that spends a call and records it in the history.
 

@@ -6,14 +6,15 @@ the rows it served: looking one up through the ORM is the largest part of a latt
 tenant-scoped queryset, so it can only be served to the tenant that owns it. It is used
 only while the tenant's lattice stamp (accounts.principals) equals the one it was loaded
 under; saving or deleting any lattice of the tenant increments that stamp, so a deleted
-lattice is a 404 on every worker at the very next request. Without Redis nothing is kept.
+lattice is a 404 on every worker at the very next request. The stamp is read with the
+member's, in one round trip. Without Redis nothing is kept.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from accounts.principals import STAMPS, PrincipalCache, connect_model
+from accounts.principals import STAMPS, PrincipalCache, connect_model, read_with_tenant
 from lattices.models import Lattice
 
 # Rows with big explicit obstacle lists are not kept: memory stays bounded.
@@ -32,3 +33,5 @@ def keepable(lattice: Lattice) -> bool:
 
 def connect_signals() -> None:
     connect_model(Lattice, lambda instance: STAMPS.bump([lattices_stamp(instance.tenant_id)]))
+    # Read with the member's stamps: a lattice read then costs no round trip of its own.
+    read_with_tenant(lattices_stamp)
