@@ -13,11 +13,14 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from catalytic.live_metrics import register_live_collector
         from notifications import checks  # noqa: F401 - registers the system checks
+        from notifications.outbox_metrics import OutboxBacklogCollector
         from notifications.password_resets import on_password_reset_requested
         from notifications.receivers import email_account_deleted, email_invitation
         from notifications.tracking import handle_tracking_event
 
+        register_live_collector(OutboxBacklogCollector())
         tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking")
         member_invited.connect(email_invitation, dispatch_uid="notifications.invitation")
         account_deleting.connect(
