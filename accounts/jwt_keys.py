@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -25,6 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
 
 
 def _b64url_uint(value: int) -> str:
@@ -67,26 +70,44 @@ def generate_private_key() -> rsa.RSAPrivateKey:
 
 
 def write_key_pair(directory: Path, private_key: rsa.RSAPrivateKey) -> Path:
-    """Write `<unix-time>-<kid>.private.pem` and its public twin; returns the private path."""
+    """Write `<unix-time>-<kid>.private.pem` and its public twin; returns the private path.
+
+    Each file appears whole, under its final name, in one rename; the public one first,
+    so no worker signs with a key that the others cannot verify yet.
+    """
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     public_key = private_key.public_key()
     stem = f"{time.time_ns()}-{key_id(public_key)[:16]}"
     private_path = directory / f"{stem}.private.pem"
     public_path = directory / f"{stem}.public.pem"
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    public_path.write_bytes(
+    _write_then_rename(
+        public_path,
         public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        ),
+        mode=0o644,
+    )
+    _write_then_rename(
+        private_path,
+        private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        mode=0o600,
     )
     return private_path
+
+
+def _write_then_rename(path: Path, content: bytes, *, mode: int) -> None:
+    # The temporary name matches neither "*.private.pem" nor "*.public.pem".
+    partial = path.with_name(f".{path.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
 
 
 @dataclass(frozen=True)
@@ -232,9 +253,21 @@ def keyring() -> KeyRing:
     with _lock:
         fingerprint = _fingerprint()
         if _keyring is None or fingerprint != _keyring_fingerprint:
-            _keyring = load_keyring()
-            # Loading may have generated the first dev key, changing the folder.
-            _keyring_fingerprint = _fingerprint()
+            try:
+                loaded = load_keyring()
+            except ImproperlyConfigured:
+                if _keyring is None:
+                    raise
+                # Key files caught mid-replacement (a new private key beside the old
+                # public one, a file half copied): keep signing and verifying with the
+                # last good keys and look again at the next recheck.
+                logger.exception(
+                    "JWT keys changed but cannot be loaded; keeping the last good keys"
+                )
+            else:
+                _keyring = loaded
+                # Loading may have generated the first dev key, changing the folder.
+                _keyring_fingerprint = _fingerprint()
         _checked_at = now
         return _keyring
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from io import StringIO
+from pathlib import Path
 
 import jwt
 import pytest
@@ -70,6 +71,32 @@ def test_the_keyring_is_rechecked_at_most_every_few_seconds(keys_dir, settings):
     assert keyring().signing_kid == first  # not looked at again yet
     settings.JWT_KEYS_RECHECK_SECONDS = 0
     assert keyring().signing_kid != first
+
+
+def test_a_half_replaced_mounted_pair_keeps_the_last_good_keys(
+    keys_dir, settings, cast, login, tmp_path
+):
+    # An operator replaces mounted files one at a time: for a moment the new private key
+    # sits beside the old public one. Sign-ins go on with the last good pair meanwhile.
+    settings.JWT_KEYS_RECHECK_SECONDS = 0
+    mounted = tmp_path / "mounted"
+    old_private = write_key_pair(mounted, generate_private_key())
+    settings.JWT_PRIVATE_KEY_PATH = str(old_private)
+    settings.JWT_PUBLIC_KEY_PATH = str(
+        old_private.with_name(old_private.name.replace("private", "public"))
+    )
+    before = keyring().signing_kid
+
+    new_private = write_key_pair(tmp_path / "new", generate_private_key())
+    Path(settings.JWT_PRIVATE_KEY_PATH).write_bytes(new_private.read_bytes())
+    assert keyring().signing_kid == before
+    assert login("owner@acme.example").status_code == 200
+
+    new_public = new_private.with_name(new_private.name.replace("private", "public"))
+    Path(settings.JWT_PUBLIC_KEY_PATH).write_bytes(new_public.read_bytes())
+    assert keyring().signing_kid == key_id(
+        serialization.load_pem_public_key(new_public.read_bytes())
+    )
 
 
 def test_prune_refuses_to_drop_keys_that_may_still_sign_live_tokens(keys_dir):
