@@ -9,23 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PY=.venv/bin/python
-PG="${MON_POSTGRES:-postgresql://postgres@127.0.0.1:5432}"
-DB="${MON_DB:-catalytic_monitoring}"
-REDIS="${MON_REDIS:-redis://127.0.0.1:6379/11}"
-EMAIL=monitor-owner@monitoring.example
-PASSWORD="mon-$(head -c 12 /dev/urandom | base64 | tr -dc A-Za-z0-9)-password"
-WORK="$(mktemp -d)"
-PORT="${MON_PORT:-$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-BASE="http://127.0.0.1:$PORT"
-GUNICORN_PID=""
-
-cleanup() {
-  if [ -n "$GUNICORN_PID" ]; then kill "$GUNICORN_PID" 2>/dev/null || true; wait "$GUNICORN_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+LIVE_NAME=monitoring LIVE_DB="${MON_DB:-catalytic_monitoring}"
+LIVE_REDIS="${MON_REDIS:-redis://127.0.0.1:6379/11}" LIVE_PORT="${MON_PORT:-}"
+# shellcheck source=.ci/live_app.sh
+source .ci/live_app.sh
 
 if ! command -v promtool >/dev/null; then
   echo "promtool is missing: installing Debian's prometheus package with apt-get"
@@ -40,22 +27,7 @@ promtool check rules deploy/prometheus/alerts.yml
 (cd deploy/prometheus && promtool test rules alerts.test.yml)
 
 # A real scrape: gunicorn in multiprocess mode, as deployed.
-PGOPTIONS="-c client_min_messages=warning" \
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-redis-cli -u "$REDIS" flushdb >/dev/null
-export DJANGO_SETTINGS_MODULE=catalytic.settings DEBUG=false SECURE_SSL_REDIRECT=false \
-  SECRET_KEY="monitoring-$(head -c 48 /dev/urandom | base64 | tr -dc A-Za-z0-9)" \
-  ALLOWED_HOSTS=127.0.0.1 DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" \
-  JWT_KEYS_DIR="$WORK/jwt" CATALYTIC_VAR_DIR="$WORK/var" PROMETHEUS_MULTIPROC_DIR="$WORK/metrics" \
-  GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS=2 GUNICORN_ACCESS_LOG="" LOG_LEVEL=warning
-mkdir -p "$WORK/metrics"
-DJANGO_SETTINGS_MODULE=tests.faults.syncdb_settings \
-  $PY -m tests.faults.seed "$EMAIL" "$PASSWORD" sk_test_MonitoringUnused0123456789 >/dev/null
-$PY manage.py rotate_jwt_keys >/dev/null
-$PY -m gunicorn -c gunicorn.conf.py catalytic.wsgi >"$WORK/gunicorn.log" 2>&1 &
-GUNICORN_PID=$!
-for _ in $(seq 1 60); do curl -fs "$BASE/ping" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fs "$BASE/ping" >/dev/null || { cat "$WORK/gunicorn.log"; exit 1; }
+start_live_app
 
 # Traffic that gives the labelled families samples: views, statuses, a failed login,
 # a product call.
@@ -64,9 +36,7 @@ curl -fs "$BASE/api/plans" >/dev/null
 curl -s -o /dev/null "$BASE/api/no-such-thing"
 curl -s -o /dev/null -H 'Content-Type: application/json' \
   -d "{\"email\": \"$EMAIL\", \"password\": \"wrong-$PASSWORD\"}" "$BASE/api/tenants/login"
-TOKEN="$(curl -s -H 'Content-Type: application/json' \
-  -d "{\"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}" "$BASE/api/tenants/login" \
-  | $PY -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
+TOKEN="$(owner_token)"
 curl -fs -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/api/lattices"
 
 curl -fs "$BASE/metrics" >"$WORK/metrics.txt"

@@ -9,56 +9,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PY=.venv/bin/python
-PG="${ST_POSTGRES:-postgresql://postgres@127.0.0.1:5432}"
-DB=catalytic_schemathesis
-REDIS="${ST_REDIS:-redis://127.0.0.1:6379/10}"
-EMAIL=fuzz-owner@schemathesis.example
-PASSWORD="fuzz-$(head -c 12 /dev/urandom | base64 | tr -dc A-Za-z0-9)-password"
-WORK="$(mktemp -d)"
-PORT="$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-BASE="http://127.0.0.1:$PORT"
-GUNICORN_PID=""
+LIVE_NAME=schemathesis LIVE_DB=catalytic_schemathesis
+LIVE_REDIS="${ST_REDIS:-redis://127.0.0.1:6379/10}" LIVE_POSTGRES="${ST_POSTGRES:-}"
+# shellcheck source=.ci/live_app.sh
+source .ci/live_app.sh
 
-cleanup() {
-  if [ -n "$GUNICORN_PID" ]; then kill "$GUNICORN_PID" 2>/dev/null || true; wait "$GUNICORN_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-redis-cli -u "$REDIS" flushdb >/dev/null
-
-export DJANGO_SETTINGS_MODULE=catalytic.settings DEBUG=false SECURE_SSL_REDIRECT=false \
-  SECRET_KEY="schemathesis-$(head -c 48 /dev/urandom | base64 | tr -dc A-Za-z0-9)" \
-  ALLOWED_HOSTS=127.0.0.1 DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" \
-  JWT_KEYS_DIR="$WORK/jwt" CATALYTIC_VAR_DIR="$WORK/var" PROMETHEUS_MULTIPROC_DIR="$WORK/metrics" \
-  GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS=2 GUNICORN_ACCESS_LOG="" LOG_LEVEL=warning \
-  EMAIL_DELIVERY_MODE=worker
 # The fuzzer sends thousands of requests from one address and one tenant: the limits
 # (tested on their own in tests/security/test_rate_limits.py) would turn most into 429s.
 export RATELIMIT_LOGIN=1000000/m RATELIMIT_REGISTER=1000000/m RATELIMIT_PASSWORD_RESET=1000000/m \
   RATELIMIT_INVITE=1000000/m RATELIMIT_INVITE_ACCEPT=1000000/m EMAIL_API_RATE=1000000/m \
   API_RATE_ENTERPRISE=1000000/m API_KEY_RATE=1000000/m
 
-mkdir -p "$WORK/metrics"
-
-# Tables straight from the models (seconds, where dj-stripe's migrations take ~50 s).
-DJANGO_SETTINGS_MODULE=tests.faults.syncdb_settings \
-  $PY -m tests.faults.seed "$EMAIL" "$PASSWORD" sk_test_SchemathesisUnused0123456789
-
-$PY manage.py rotate_jwt_keys >/dev/null  # production refuses to invent a signing key
-$PY manage.py collectstatic --noinput >/dev/null  # as the Dockerfile does: pages need it
-$PY -m gunicorn -c gunicorn.conf.py catalytic.wsgi >"$WORK/gunicorn.log" 2>&1 &
-GUNICORN_PID=$!
-for _ in $(seq 1 60); do curl -fs "$BASE/ping" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fs "$BASE/ping" >/dev/null || { cat "$WORK/gunicorn.log"; exit 1; }
-
-curl -s -H 'Content-Type: application/json' \
-  -d "{\"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}" "$BASE/api/tenants/login" \
-  >"$WORK/login.json"
-TOKEN="$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["access_token"])' \
-  "$WORK/login.json")" || { cat "$WORK/login.json" "$WORK/gunicorn.log"; exit 1; }
+start_live_app
+TOKEN="$(owner_token)"
 
 # Excluded operations, each for a reason:
 # - /api/tenants/logout: it would revoke the very token the run authenticates with;
