@@ -88,6 +88,7 @@ class PostgresCluster:
         self.port = free_port()
         self.data = base / "pgdata"
         self.log = base / "postgres.log"
+        self.listen = ["127.0.0.1"]  # addresses it listens on
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             try:
@@ -115,7 +116,8 @@ class PostgresCluster:
 
     def start(self) -> None:
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data}"
+            f"-p {self.port} -c listen_addresses={','.join(self.listen)}"
+            f" -c unix_socket_directories={self.data}"
             " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
@@ -152,6 +154,7 @@ class RedisServer:
             missing("redis-server is not installed")
         self.port = free_port()
         self.dir = base
+        self.listen = ["127.0.0.1"]  # addresses it listens on
         self.process: subprocess.Popen | None = None
 
     @property
@@ -165,7 +168,8 @@ class RedisServer:
                 "--port",
                 str(self.port),
                 "--bind",
-                "127.0.0.1",
+                " ".join(self.listen),
+                *(["--protected-mode", "no"] if self.listen != ["127.0.0.1"] else []),
                 "--save",
                 "",
                 "--appendonly",

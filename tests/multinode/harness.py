@@ -154,6 +154,7 @@ class SharedPostgres(PostgresCluster):
     def __init__(self, base: Path, gateways: list[str]) -> None:
         super().__init__(base)
         self.gateways = gateways
+        self.listen = ["127.0.0.1", *gateways]
         # initdb trusts loopback only; the hosts connect from their own addresses.
         with (self.data / "pg_hba.conf").open("a") as hba:
             for gateway in gateways:
@@ -166,14 +167,6 @@ class SharedPostgres(PostgresCluster):
 
     def url_from(self, host: Host) -> str:
         return f"postgresql://postgres@{host.gateway}:{self.port}/{self.database}"
-
-    def start(self) -> None:
-        listen = ",".join(["127.0.0.1", *self.gateways])
-        options = (
-            f"-p {self.port} -c listen_addresses={listen} -c unix_socket_directories={self.data}"
-            " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-        )
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def create_database(self) -> None:
         import psycopg
@@ -189,32 +182,10 @@ class SharedRedis(RedisServer):
     def __init__(self, base: Path, gateways: list[str]) -> None:
         super().__init__(base)
         self.gateways = gateways
+        self.listen = ["127.0.0.1", *gateways]
 
     def url_from(self, host: Host) -> str:
         return f"redis://{host.gateway}:{self.port}/0"
-
-    def start(self) -> None:
-        assert self.binary is not None
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                " ".join(["127.0.0.1", *self.gateways]),
-                "--protected-mode",
-                "no",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self.ping, 10, "redis-server to answer")
 
 
 # --- the app nodes -----------------------------------------------------------------------
