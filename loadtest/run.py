@@ -55,6 +55,7 @@ import capacity  # noqa: E402
 import http_bench  # noqa: E402  (the bench's server harness: same start-up, same teardown)
 import ledger  # noqa: E402
 import provision  # noqa: E402
+from cpu import process_table, tree_seconds  # noqa: E402
 from nginx import Nginx, NginxError  # noqa: E402
 
 
@@ -261,6 +262,11 @@ class Harness:
     proxy: Nginx | None
 
 
+def database_backends(args: argparse.Namespace) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the run's database."""
+    return {pid: http_bench.cpu_seconds(pid) for pid in http_bench.backend_pids(args)}
+
+
 def run_phase(h: Harness, phase: Phase) -> dict[str, Any]:
     """Run Locust once; its stats, what each process recorded, and the CPU it all cost."""
     prefix = REPORTS / phase.name
@@ -318,16 +324,28 @@ def run_phase(h: Harness, phase: Phase) -> dict[str, Any]:
         app=lambda: [app_pid], nginx=lambda: h.proxy.pids()[:1] if h.proxy else []
     )
     meter.start()
+    backends = database_backends(h.args)
     started = datetime.now(UTC)
     clock = time.monotonic()
     # Locust is this process's only child to exit meanwhile, so the growth of the reaped
-    # children's CPU time is Locust's, its worker processes included.
+    # children's CPU time is Locust's; its worker processes are in it only if their
+    # master waited for them, so the tree is also sampled while it runs and the larger
+    # figure kept.
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    returncode = subprocess.run(command, cwd=REPO, env=locust_env, check=False).returncode
+    process = subprocess.Popen(command, cwd=REPO, env=locust_env)
+    sampled = 0.0
+    while process.poll() is None:
+        sampled = max(sampled, tree_seconds([process.pid], process_table()))
+        time.sleep(1.0)
     wall = time.monotonic() - clock
     spent = meter.spent()
+    spent[capacity.OWN_DATABASE] = sum(
+        seconds - backends.get(pid, 0.0) for pid, seconds in database_backends(h.args).items()
+    )
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
-    spent["locust"] = (reaped.ru_utime + reaped.ru_stime) - (children.ru_utime + children.ru_stime)
+    waited = (reaped.ru_utime + reaped.ru_stime) - (children.ru_utime + children.ru_stime)
+    spent["locust"] = max(waited, sampled)
+    returncode = process.returncode
     return {
         "prefix": prefix,
         "stats": read_stats(prefix),
@@ -338,6 +356,7 @@ def run_phase(h: Harness, phase: Phase) -> dict[str, Any]:
         "drain_s": drain,
         "started_at": started.isoformat(),
         "locust_exit": returncode,
+        "locust_cpu": {"waited_s": round(waited, 2), "sampled_s": round(sampled, 2)},
     }
 
 
@@ -362,9 +381,14 @@ def measure_capacity(h: Harness, name: str) -> float:
         skip_s=min(10.0, ran["run_s"] / 4),
         until_s=ran["run_s"] - ran["drain_s"],
     )
+    answered = sum(ran["record"].statuses().values())
+    cost = ", ".join(
+        f"{label} {1000 * ran['spent'].get(label, 0.0) / max(1, answered):.2f}"
+        for label in (*capacity.GROUPS, capacity.OWN_DATABASE)
+    )
     print(
         f"capacity of the mix: {ok_rps:.1f} successful requests/s ({rps:.1f} answered) "
-        f"with {users} users and no think time",
+        f"with {users} users and no think time; CPU ms per request: {cost}",
         flush=True,
     )
     return ok_rps
@@ -410,6 +434,7 @@ def summarise(
             "through": "direct" if h.proxy is None else "nginx",
             "started_at": ran["started_at"],
             "locust_exit": ran["locust_exit"],
+            "locust_cpu": ran["locust_cpu"],
             "statuses": dict(statuses),
             "server_errors": sum(n for code, n in statuses.items() if code >= 500 and code != 503),
             "shed": {
@@ -553,7 +578,13 @@ def main(argv: list[str] | None = None) -> int:
         # Every simulated user holds a socket; so do nginx and the server for each one.
         open_files = raise_open_files_limit(max(4096, users * 2 + 1024))
         print(f"open files: {open_files}", flush=True)
-        phase = Phase(name, users, args.wait, run_time, spawn_rate, {})
+        extra_env = {}
+        if args.load:
+            # The mix the capacity was measured with: a tenth of the users sign in with
+            # passwords (the fixed 100 would be a quarter of 400 users, and each login
+            # costs a deliberate password hash).
+            extra_env["LOADTEST_SESSION_USERS"] = str(max(1, users // 10))
+        phase = Phase(name, users, args.wait, run_time, spawn_rate, extra_env)
 
         before = ledger.snapshot(tenant_ids)
         ran = run_phase(h, phase)
