@@ -8,7 +8,6 @@ worker or backend that exits between two snapshots is still counted.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -72,19 +71,21 @@ class GroupMeter:
     """CPU seconds of named process groups between two snapshots.
 
     `groups` maps a label to a callable returning the group's root pids, evaluated at each
-    snapshot (a server started later, or a postmaster found by name, is picked up).
+    snapshot (a server started later, or a postmaster found by name, is picked up). Each
+    root's tree is compared with itself: a root that appears counts from zero, one that
+    is gone by the second snapshot (another program's PostgreSQL, stopped meanwhile)
+    counts nothing, instead of subtracting its whole life from the group.
     """
 
     def __init__(self, groups: dict[str, Callable[[], Iterable[int]]]) -> None:
         self.groups = groups
-        self.before: dict[str, float] = {}
+        self.before: dict[str, dict[int, float]] = {}
 
-    def snapshot(self) -> dict[str, float]:
+    def snapshot(self) -> dict[str, dict[int, float]]:
         table = process_table()
         found = {}
         for label, roots in self.groups.items():
-            with contextlib.suppress(OSError):
-                found[label] = tree_seconds(roots(), table)
+            found[label] = {pid: tree_seconds([pid], table) for pid in roots() if pid in table}
         return found
 
     def start(self) -> None:
@@ -92,4 +93,10 @@ class GroupMeter:
 
     def spent(self) -> dict[str, float]:
         after = self.snapshot()
-        return {label: max(0.0, after[label] - self.before.get(label, 0.0)) for label in after}
+        return {
+            label: sum(
+                max(0.0, seconds - self.before.get(label, {}).get(pid, 0.0))
+                for pid, seconds in trees.items()
+            )
+            for label, trees in after.items()
+        }
