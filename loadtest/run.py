@@ -316,7 +316,8 @@ def run_phase(h: Harness, phase: Phase) -> dict[str, Any]:
     print(
         f"locust [{phase.name}]: {phase.users} users (+{phase.spawn_rate:g}/s), think time "
         f"{phase.wait} s, {phase.run_time}, {h.args.processes} process(es), through "
-        f"{'nginx' if h.proxy else 'nothing (direct)'}",
+        f"{'nginx' if h.proxy else 'nothing (direct)'}; open files "
+        f"{resource.getrlimit(resource.RLIMIT_NOFILE)[0]}",
         flush=True,
     )
     app_pid = h.server.process.pid if h.server.process else 0
@@ -498,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load test failed: {exc}", file=sys.stderr)
         return 2
     REPORTS.mkdir(parents=True, exist_ok=True)
+    # Every simulated user holds a socket, and so does nginx for each one: raised before
+    # nginx and gunicorn start, so they inherit it (with --load the users are not known
+    # yet, hence the most allowed).
+    raise_open_files_limit(1 << 20 if args.load else max(4096, (args.users or 1000) * 2 + 1024))
     workdir = Path(tempfile.mkdtemp(prefix="catalytic-loadtest-"))
     bench_args = argparse.Namespace(
         port=args.port,
@@ -575,9 +580,6 @@ def main(argv: list[str] | None = None) -> int:
         # overshoots the steady one.
         spawn_rate = args.spawn_rate or min(100.0, max(1.0, users / 20))
         run_time = args.run_time or ("6m" if users >= 10_000 else "3m")
-        # Every simulated user holds a socket; so do nginx and the server for each one.
-        open_files = raise_open_files_limit(max(4096, users * 2 + 1024))
-        print(f"open files: {open_files}", flush=True)
         extra_env = {}
         if args.load:
             # The mix the capacity was measured with: a tenth of the users sign in with
