@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-# Sync workers measured best for this CPU-bound app (gthread tied on throughput with a
-# worse p99); one per core plus one keeps both cores busy while a worker waits on I/O.
+# Sync workers measured best for this CPU-bound app, directly and behind nginx (gthread
+# tied on throughput with a worse p99, and cost more CPU per API request even with
+# nginx's keep-alive; docs/deploy.md, section 5); one per core plus one keeps both cores
+# busy while a worker waits on I/O.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync" if threads == 1 else "gthread")

@@ -4,9 +4,12 @@
     .venv/bin/python bench/http_bench.py --help     # port, workers, duration, connections...
 
 One run starts the app under gunicorn (`gunicorn -c gunicorn.conf.py catalytic.wsgi`, the
-production command) with production settings (DEBUG=false) on PostgreSQL and Redis, seeds
-a tenant through the real API (register, login, API key, lattice), then drives every
-endpoint with wrk for the same duration and connection count:
+production command) with production settings (DEBUG=false) on PostgreSQL and Redis, puts
+nginx in front of it with the deployed proxy settings (deploy/nginx/proxy.conf, through
+bench/nginx.py; `--direct` sends wrk straight to gunicorn instead, the way figures were
+taken before nginx was part of the bench), seeds a tenant through the real API (register,
+login, API key, lattice), then drives every endpoint with wrk for the same duration and
+connection count:
 
     bare                   GET  /ping                       no-op Django view: the ceiling
     lattice_read_jwt       GET  /api/lattices/{id}          Bearer JWT (Enterprise tenant)
@@ -15,15 +18,16 @@ endpoint with wrk for the same duration and connection count:
     health                 GET  /health
     lattice_read_jwt_finite GET /api/lattices/{id}          JWT, tenant on a finite plan
 
-and prints req/s, p50/p99, errors, the CPU time per request of the gunicorn workers and of
-the PostgreSQL backends (from /proc: steadier than req/s on a shared machine) and each
-endpoint's ratio to `bare`. `--rounds N` interleaves N rounds and keeps each endpoint's
-median. The last line is `lattice_read_jwt/bare = R`, the headline figure (issue 9's
+and prints req/s, p50/p99, errors, the CPU time per request of the gunicorn workers, of
+the PostgreSQL backends and of nginx (from /proc: steadier than req/s on a shared
+machine) and each endpoint's ratio to `bare`. `--rounds N` interleaves N rounds and keeps
+each endpoint's median. The last line is `lattice_read_jwt/bare = R`, the headline figure (issue 9's
 target is R >= 0.30).
 
-wrk and gunicorn share the machine's cores: that is the measurement condition the
-figures in docs/performance.md were taken under. wrk comes from Debian (`apt-get install
-wrk`); the script installs it when missing and running as root.
+wrk, nginx and gunicorn share the machine's cores: that is the measurement condition the
+figures in docs/performance.md were taken under. wrk and nginx come from Debian
+(`apt-get install wrk nginx-light`); the script installs them when missing and running as
+root.
 
 The database (`--database`, default catalytic_bench) is created when missing, migrated
 only when its migrations are behind (dj-stripe's take ~50 s), and emptied (`flush`) at
@@ -51,6 +55,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import process_table, tree_seconds  # noqa: E402  (this folder)
+from nginx import Nginx, NginxError  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
@@ -110,6 +118,7 @@ class Result:
     ratio: float | None = None
     app_cpu_ms: float | None = None  # gunicorn workers' CPU per request
     db_cpu_ms: float | None = None  # PostgreSQL backends' CPU per request
+    proxy_cpu_ms: float | None = None  # nginx's (master and workers) CPU per request
     rounds: list[float] = field(default_factory=list)  # req/s of every round
 
 
@@ -257,6 +266,17 @@ def production_settings(args: argparse.Namespace, workdir: Path, hosts: str) -> 
     }
 
 
+# gunicorn behind nginx, as docs/deploy.md (sections 5 and 7) prescribes: client addresses
+# and the queue-start stamp are taken from the proxy, and the listen queue is long, so a
+# burst waits for a worker and what waited longer than QUEUE_TIMEOUT_MS is answered 503
+# with Retry-After by LoadSheddingMiddleware instead of having its connection dropped.
+BEHIND_PROXY = {
+    "TRUSTED_PROXIES": "127.0.0.1",
+    "FORWARDED_ALLOW_IPS": "127.0.0.1",
+    "GUNICORN_BACKLOG": "2048",
+}
+
+
 def server_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
     for name in ("JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH", "CATALYTIC_TESTING"):
@@ -275,10 +295,19 @@ def server_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if not getattr(args, "direct", True):
+        env.update(BEHIND_PROXY)
     if args.access_log:
         env["GUNICORN_ACCESS_LOG"] = "-"
     env.update(dict(item.split("=", 1) for item in args.server_env))
     return env
+
+
+def worker_kind(env: dict[str, str]) -> str:
+    """How gunicorn.conf.py will run the workers with this environment, for the report."""
+    threads = int(env.get("GUNICORN_THREADS", "1"))
+    kind = env.get("GUNICORN_WORKER_CLASS") or ("sync" if threads == 1 else "gthread")
+    return f"{kind} ({threads} threads)" if kind == "gthread" else kind
 
 
 def make_jwt_keys(env: dict[str, str]) -> None:
@@ -423,15 +452,19 @@ def backend_pids(args: argparse.Namespace) -> list[int]:
 
 
 class CpuMeter:
-    def __init__(self, server: Server, args: argparse.Namespace) -> None:
-        self.server, self.args = server, args
+    def __init__(self, server: Server, args: argparse.Namespace, proxy: Nginx | None) -> None:
+        self.server, self.args, self.proxy = server, args, proxy
 
     def snapshot(self) -> dict[str, dict[int, float]]:
         assert self.server.process is not None
-        return {
+        found = {
             "app": {pid: cpu_seconds(pid) for pid in worker_pids(self.server.process.pid)},
             "db": {pid: cpu_seconds(pid) for pid in backend_pids(self.args)},
         }
+        if self.proxy is not None:
+            # One figure for the master and its workers, reaped ones included.
+            found["proxy"] = {0: tree_seconds(self.proxy.pids()[:1], process_table())}
+        return found
 
     @staticmethod
     def spent(before: dict[int, float], after: dict[int, float]) -> float:
@@ -580,14 +613,19 @@ def preflight(base: str, endpoint: Endpoint) -> None:
 
 
 def measure(
-    wrk: str, base: str, endpoints: list[Endpoint], server: Server, args: argparse.Namespace
+    wrk: str,
+    base: str,
+    endpoints: list[Endpoint],
+    server: Server,
+    args: argparse.Namespace,
+    proxy: Nginx | None = None,
 ) -> list[Result]:
     """Every endpoint once per round; with several rounds, the median round of each.
 
     Rounds interleave the endpoints, so a burst of unrelated load on the machine hurts
     one round of everything instead of all of one endpoint's figure.
     """
-    meter = CpuMeter(server, args)
+    meter = CpuMeter(server, args, proxy)
     runs: dict[str, list[Result]] = {endpoint.name: [] for endpoint in endpoints}
     for number in range(1, args.rounds + 1):
         for endpoint in endpoints:
@@ -601,6 +639,9 @@ def measure(
                 spent_app = meter.spent(before["app"], after["app"])
                 result.app_cpu_ms = 1000 * spent_app / result.requests
                 result.db_cpu_ms = 1000 * meter.spent(before["db"], after["db"]) / result.requests
+                if proxy is not None:
+                    spent_proxy = meter.spent(before["proxy"], after["proxy"])
+                    result.proxy_cpu_ms = 1000 * spent_proxy / result.requests
             runs[endpoint.name].append(result)
             label = f"round {number}: " if args.rounds > 1 else ""
             print(f"  {label}{endpoint.name}: {result.rps:.0f} req/s", flush=True)
@@ -619,7 +660,7 @@ def measure(
 def print_table(results: list[Result]) -> None:
     header = (
         f"{'endpoint':<24} {'method':<6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7} {'app cpu ms':>10} {'db cpu ms':>9} {'ratio':>6}"
+        f"{'errors':>7} {'app cpu ms':>10} {'db cpu ms':>9} {'nginx cpu ms':>12} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -628,9 +669,10 @@ def print_table(results: list[Result]) -> None:
         errors = f"{r.errors}" + (f" {r.error_detail}" if r.error_detail else "")
         app = f"{r.app_cpu_ms:.2f}" if r.app_cpu_ms is not None else "-"
         db = f"{r.db_cpu_ms:.2f}" if r.db_cpu_ms is not None else "-"
+        proxy = f"{r.proxy_cpu_ms:.2f}" if r.proxy_cpu_ms is not None else "-"
         print(
             f"{r.name:<24} {r.method:<6} {r.rps:>9.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
-            f"{errors:>7} {app:>10} {db:>9} {ratio:>6}"
+            f"{errors:>7} {app:>10} {db:>9} {proxy:>12} {ratio:>6}"
         )
 
 
@@ -642,6 +684,7 @@ def save(results: list[Result], args: argparse.Namespace) -> Path:
         "taken_at": stamp,
         "cpus": os.cpu_count(),
         "workers": args.workers,
+        "through": "direct" if args.direct else "nginx",
         "connections": args.connections,
         "threads": args.threads,
         "duration_s": args.duration,
@@ -655,7 +698,13 @@ def save(results: list[Result], args: argparse.Namespace) -> Path:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--port", type=int, default=8791, help="gunicorn's")
+    parser.add_argument("--proxy-port", type=int, default=0, help="nginx's (default: --port + 1)")
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="wrk straight to gunicorn, no nginx in front (the figures before nginx)",
+    )
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", "2")))
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each")
@@ -695,14 +744,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wrk = ensure_wrk()
         free_port_or_fail(args.port)
-    except (BenchError, subprocess.CalledProcessError) as exc:
+        if not args.direct:
+            free_port_or_fail(args.proxy_port or args.port + 1)
+    except (BenchError, NginxError, subprocess.CalledProcessError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 2
-    base = f"http://127.0.0.1:{args.port}"
+    app_base = f"http://127.0.0.1:{args.port}"
     workdir = Path(tempfile.mkdtemp(prefix="catalytic-http-bench-"))
     env = server_env(args, workdir)
     make_jwt_keys(env)
     server = Server(env, workdir / "gunicorn.log")
+    proxy = None
+    if not args.direct:
+        proxy_port = args.proxy_port or args.port + 1
+        proxy = Nginx([f"127.0.0.1:{args.port}"], port=proxy_port, workdir=workdir / "nginx")
+    base = proxy.base if proxy is not None else app_base
 
     def interrupted(signum: int, frame: Any) -> None:  # noqa: ARG001
         raise KeyboardInterrupt
@@ -711,7 +767,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         prepare_database(args, env)
         server.start()
-        server.wait_ready(base)
+        server.wait_ready(app_base)
+        if proxy is not None:
+            proxy.start()
         wanted = {"bare", *args.only.split(",")} if args.only else set()
         if not wanted or any(name.startswith("lattice") for name in wanted):
             main_tenant = seed_tenant(base, label="main", plan=args.plan)
@@ -727,12 +785,13 @@ def main(argv: list[str] | None = None) -> int:
             preflight(base, endpoint)
 
         print(
-            f"gunicorn: {args.workers} sync workers on {os.cpu_count()} CPUs; wrk: "
-            f"{args.threads} threads, {args.connections} connections, {args.duration:g} s "
-            f"per endpoint after {args.warmup:g} s warm-up (same machine)",
+            f"gunicorn: {args.workers} {worker_kind(env)} workers on {os.cpu_count()} CPUs, "
+            f"{'reached directly' if proxy is None else f'behind nginx ({proxy.base})'}; "
+            f"wrk: {args.threads} threads, {args.connections} connections, "
+            f"{args.duration:g} s per endpoint after {args.warmup:g} s warm-up (same machine)",
             flush=True,
         )
-        results = measure(wrk, base, endpoints, server, args)
+        results = measure(wrk, base, endpoints, server, args, proxy)
         bare = results[0].rps
         for result in results:
             result.ratio = result.rps / bare if bare else None
@@ -743,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         if HEADLINE[0] in by_name and by_name[HEADLINE[0]].ratio is not None:
             print(f"{HEADLINE[0]}/{HEADLINE[1]} = {by_name[HEADLINE[0]].ratio:.2f}")
         return 0
-    except BenchError as exc:
+    except (BenchError, NginxError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         print(f"--- gunicorn log (last lines) ---\n{server.tail()}", file=sys.stderr)
         return 2
@@ -751,6 +810,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
+        if proxy is not None:
+            proxy.stop()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -21,6 +21,13 @@ Every non-2xx answer is a failure, 429s included: the target is 100.00% success.
 Think time comes from LOADTEST_WAIT ("min-max" seconds, default "1-5").
 Each simulated client sends its own X-Forwarded-For address (the server trusts 127.0.0.1
 as its proxy), so per-IP rate limits behave as with real, distinct clients.
+
+What each process saw, per tenant, request and status (plus unanswered requests and
+whether every 503 carried Retry-After), goes to LOADTEST_RESULTS_FILE ("{pid}" replaced),
+which run.py compares with the database after the run (nothing lost). With
+LOADTEST_RUN_SECONDS set, the users stop sending in the last LOADTEST_DRAIN_SECONDS
+(default 10) of the run, so no request is cut off by the end of the test and every
+answer the server gave is in the file when the run ends.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from typing import Any
 
 import gevent
 from locust import FastHttpUser, argument_parser, between, events, task
+from locust.runners import MasterRunner
 
 # Locust 2.47's worker process evaluates `default_args_dict()`, which builds its whole
 # command-line parser, once per option on every spawn message (runners.py, "spawn"):
@@ -48,7 +56,9 @@ argument_parser.default_args_dict = lambda: dict(_LOCUST_DEFAULTS)
 IDENTITIES = Path(os.environ.get("LOADTEST_IDENTITIES", "loadtest/reports/identities.json"))
 _wait_min, _, _wait_max = os.environ.get("LOADTEST_WAIT", "1-5").partition("-")
 WAIT_MIN, WAIT_MAX = float(_wait_min), float(_wait_max or _wait_min)
-STATUS_FILE = os.environ.get("LOADTEST_STATUS_FILE", "")
+RESULTS_FILE = os.environ.get("LOADTEST_RESULTS_FILE", "")
+RUN_SECONDS = float(os.environ.get("LOADTEST_RUN_SECONDS", "0"))
+DRAIN_SECONDS = float(os.environ.get("LOADTEST_DRAIN_SECONDS", "10"))
 # How many simulated people sign in with a password (each login is a deliberately costly
 # Argon2id hash). A fixed number, not a share: at 10,000 users a 10 %
 # share would be 1,000 logins of the same 200 provisioned people, five sessions each.
@@ -66,8 +76,14 @@ _people: list[tuple[dict[str, Any], dict[str, Any]]] = []
 _person_cycle: itertools.cycle | None = None
 _team_cycle: itertools.cycle | None = None
 _client_numbers = itertools.count(1)
-# Status codes seen by this process (per request name), written at the end for run.py.
-statuses: Counter[tuple[str, int]] = Counter()
+# What this process saw, written for run.py: answers per (tenant id, "METHOD name",
+# status; 0 = no answer), unanswered requests by error, 503s without Retry-After and the
+# slowest 503.
+answers: Counter[tuple[str, str, int]] = Counter()
+unanswered: Counter[str] = Counter()
+shed = {"without_retry_after": 0, "max_ms": 0.0}
+# When the users stop sending (monotonic clock), set at the start of the test.
+_drain_at: float | None = None
 
 
 def identities() -> dict[str, Any]:
@@ -90,20 +106,76 @@ def client_ip() -> str:
     return f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
 
 
+def draining() -> bool:
+    """Whether the run is in its last seconds, when users send nothing more."""
+    return _drain_at is not None and time.monotonic() >= _drain_at
+
+
 @events.request.add_listener
-def _count_status(name: str, response: Any = None, exception: Any = None, **_: Any) -> None:
-    code = getattr(response, "status_code", None) or 0
-    statuses[(name, int(code))] += 1
+def _count_answer(
+    request_type: str,
+    name: str,
+    response: Any = None,
+    exception: Any = None,
+    context: dict[str, Any] | None = None,
+    response_time: float = 0.0,
+    **_: Any,
+) -> None:
+    code = int(getattr(response, "status_code", None) or 0)
+    tenant = (context or {}).get("tenant", "")
+    answers[(tenant, f"{request_type} {name}", code)] += 1
+    if code == 0:
+        unanswered[type(exception).__name__ if exception else "no answer"] += 1
+    elif code == 503:
+        if not response.headers.get("Retry-After"):
+            shed["without_retry_after"] += 1
+        shed["max_ms"] = max(shed["max_ms"], float(response_time or 0))
+
+
+def write_results() -> None:
+    """This process's counts so far, replacing its previous file in one rename."""
+    if not RESULTS_FILE or not answers:
+        return
+    path = Path(RESULTS_FILE.replace("{pid}", str(os.getpid())))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {"tenant": tenant, "name": name, "status": code, "count": n}
+        for (tenant, name, code), n in answers.items()
+    ]
+    payload = {"answers": rows, "unanswered": dict(unanswered), "shed": shed}
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(payload))
+    partial.replace(path)
+
+
+def _write_periodically() -> None:
+    # A worker of `--processes N` is stopped by its master and may never reach
+    # `quitting`; rewriting every second, including through the drain at the end,
+    # leaves the complete counts on disk whichever way the process ends.
+    while True:
+        gevent.sleep(1.0)
+        write_results()
+
+
+@events.test_start.add_listener
+def _start_test(environment: Any, **_: Any) -> None:
+    global _drain_at
+    if isinstance(environment.runner, MasterRunner):
+        return  # the master sends nothing; its workers count
+    if RUN_SECONDS:
+        _drain_at = time.monotonic() + max(0.0, RUN_SECONDS - DRAIN_SECONDS)
+    if RESULTS_FILE:
+        gevent.spawn(_write_periodically)
+
+
+@events.test_stop.add_listener
+def _stop_test(**_: Any) -> None:
+    write_results()
 
 
 @events.quitting.add_listener
-def _write_statuses(environment: Any, **_: Any) -> None:
-    if not STATUS_FILE:
-        return
-    path = Path(STATUS_FILE.replace("{pid}", str(os.getpid())))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [{"name": name, "status": code, "count": n} for (name, code), n in statuses.items()]
-    path.write_text(json.dumps(rows))
+def _quit(**_: Any) -> None:
+    write_results()
 
 
 class CatalyticClient(FastHttpUser):
@@ -122,8 +194,20 @@ class CatalyticClient(FastHttpUser):
         identities()
         self.ip = client_ip()
 
+    def context(self) -> dict[str, Any]:
+        # Every request event carries the tenant, so run.py can compare per tenant.
+        team = getattr(self, "team", None)
+        return {"tenant": team["id"] if team else ""}
+
     def headers(self) -> dict[str, str]:
         return {**self.auth, **self.proxy_headers()}
+
+    def may_send(self) -> bool:
+        """Whether to send now: not while draining (nor, for a SessionUser, signed out)."""
+        if draining():
+            gevent.sleep(1.0)  # no busy loop when the think time is zero
+            return False
+        return self.signed_in()
 
     def signed_in(self) -> bool:
         """Whether product calls can be made now (a SessionUser may be between sessions)."""
@@ -148,13 +232,13 @@ class CatalyticClient(FastHttpUser):
 
     @task(3)
     def list_lattices(self) -> None:
-        if not self.signed_in():
+        if not self.may_send():
             return
         self.client.get("/api/lattices", headers=self.headers(), name="/api/lattices")
 
     @task(3)
     def read_lattice(self) -> None:
-        if not self.signed_in():
+        if not self.may_send():
             return
         lattice = self.lattice()
         self.client.get(
@@ -163,7 +247,7 @@ class CatalyticClient(FastHttpUser):
 
     @task(4)
     def shortest_path(self) -> None:
-        if not self.signed_in():
+        if not self.may_send():
             return
         lattice = self.lattice()
         self.client.post(
@@ -175,7 +259,7 @@ class CatalyticClient(FastHttpUser):
 
     @task(2)
     def neighbours(self) -> None:
-        if not self.signed_in():
+        if not self.may_send():
             return
         lattice = self.lattice()
         self.client.post(
@@ -187,7 +271,7 @@ class CatalyticClient(FastHttpUser):
 
     @task(1)
     def usage(self) -> None:
-        if not self.signed_in():
+        if not self.may_send():
             return
         self.client.get("/api/tenants/usage", headers=self.headers(), name="/api/tenants/usage")
 
@@ -205,6 +289,8 @@ class TokenHolder(CatalyticClient):
 
     @task(1)
     def subscription_status(self) -> None:
+        if not self.may_send():
+            return
         self.client.get(
             f"/api/subscriptions/status/{self.team['id']}",
             headers=self.headers(),
@@ -287,6 +373,9 @@ class SessionUser(CatalyticClient):
 
     @task(1)
     def refresh(self) -> None:
+        if draining():
+            gevent.sleep(1.0)
+            return
         if not self.refresh_token:
             self.login()
             return
@@ -308,6 +397,9 @@ class SessionUser(CatalyticClient):
     @task(1)
     def sign_out_and_in(self) -> None:
         # Rare compared with product calls: a login costs a deliberate password hash.
+        if draining():
+            gevent.sleep(1.0)
+            return
         if random.random() < 0.2:
             self.logout()
             self.login()
