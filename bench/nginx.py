@@ -34,7 +34,7 @@ def ensure_nginx() -> str:
         raise NginxError("nginx is not installed: run `sudo apt-get install -y nginx`, then retry")
     print("nginx is missing: installing it from Debian (apt-get install -y nginx)...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "nginx-light"]
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "nginx"]
     if subprocess.run(install, env=env, capture_output=True).returncode != 0:
         subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
         subprocess.run(install, env=env, capture_output=True, check=True)
