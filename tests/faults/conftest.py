@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -75,6 +76,33 @@ def _pg_bin() -> Path | None:
         return Path(candidates[-1]).parent
     found = shutil.which("initdb")
     return Path(found).parent if found else None
+
+
+class ThreadedLoad:
+    """Threads calling `run(number)` until stopped; a context manager around the load."""
+
+    join_timeout = 30.0
+
+    def __init__(self, threads: int) -> None:
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [
+            threading.Thread(target=self.run, args=(number,), daemon=True)
+            for number in range(threads)
+        ]
+
+    def run(self, number: int) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=self.join_timeout)
 
 
 class PostgresCluster:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.billing.fake_stripe import fixture, sign
-from tests.faults.conftest import OWNER_EMAIL, WEBHOOK_SECRET, Stack, wait_for
+from tests.faults.conftest import OWNER_EMAIL, WEBHOOK_SECRET, Stack, ThreadedLoad, wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -94,21 +94,16 @@ def test_redis_down_keeps_serving_keeps_revocations_and_fails_limits_open(fresh)
 # --- 2. PostgreSQL restarted under load -------------------------------------------------
 
 
-class Load:
+class Load(ThreadedLoad):
     """Threads creating and listing lattices as fast as they can, every answer kept."""
 
     def __init__(self, live: Stack, token: str, prefix: str, threads: int = 3) -> None:
+        super().__init__(threads)
         self.live, self.token, self.prefix = live, token, prefix
         self.answers: list[tuple[str | None, int, Any]] = []
         # Statuses of the requests sent after `recovered_at` (set by the test).
         self.recovered_at: float | None = None
         self.after_recovery: list[int] = []
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.threads = [
-            threading.Thread(target=self.run, args=(number,), daemon=True)
-            for number in range(threads)
-        ]
 
     def run(self, number: int) -> None:
         app, sequence = self.live.app, 0
@@ -128,16 +123,6 @@ class Load:
             self.answers.append((name, *answer))
             if self.recovered_at is not None and sent > self.recovered_at:
                 self.after_recovery.append(answer[0])
-
-    def __enter__(self) -> Load:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
 
     def statuses(self) -> set[int]:
         return {status for _, status, _ in self.answers}

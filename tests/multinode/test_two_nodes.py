@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from accounts.jwt_keys import generate_private_key, key_id
 from billing.plans import get_plan_spec
-from tests.faults.conftest import App
+from tests.faults.conftest import App, ThreadedLoad
 from tests.multinode.conftest import JWT_KEYS_RECHECK_SECONDS, LOGIN_LIMIT
 from tests.multinode.harness import PASSWORD, Cluster, Node, kid_of, login
 
@@ -285,18 +285,15 @@ def test_login_attempts_through_nginx_count_once_per_address_across_nodes(
 # --- a node dies under load ----------------------------------------------------------------
 
 
-class CreateLoad:
+class CreateLoad(ThreadedLoad):
     """Threads creating lattices through nginx as fast as they can, every answer kept."""
 
+    join_timeout = 40.0
+
     def __init__(self, front: App, token: str, prefix: str, threads: int = 4) -> None:
+        super().__init__(threads)
         self.front, self.token, self.prefix = front, token, prefix
         self.answers: list[tuple[float, str, int, Any]] = []  # (sent, name, status, body)
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.threads = [
-            threading.Thread(target=self.run, args=(number,), daemon=True)
-            for number in range(threads)
-        ]
 
     def run(self, number: int) -> None:
         sequence = 0
@@ -310,16 +307,6 @@ class CreateLoad:
             )
             with self.lock:
                 self.answers.append((sent, name, status, answer))
-
-    def __enter__(self) -> CreateLoad:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=40)
 
     def names(self, *wanted: int) -> set[str]:
         return {name for _, name, status, _ in self.answers if status in wanted}
