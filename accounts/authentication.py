@@ -55,9 +55,7 @@ def live_membership(token: Any) -> Membership:
     """
     user_id, tenant_id = token[USER_ID_CLAIM], token["tenant_id"]
     key = (user_id, tenant_id, token["family"])
-    tag = STAMPS.tag(
-        user_stamp(user_id), tenant_stamp(tenant_id), prefetch=STAMPS.companions(tenant_id)
-    )
+    tag = STAMPS.tag(user_stamp(user_id), tenant_stamp(tenant_id), tenant=tenant_id)
     if tag is not None:
         kept = MEMBERS.get(key, tag)
         if kept is not None:
@@ -184,7 +182,7 @@ def _load_api_key(prefix: str) -> tuple[ApiKey | None, tuple[Any, ...] | None]:
             api_key_stamp(prefix),
             tenant_stamp(tenant_id),
             user_stamp(creator_id),
-            prefetch=STAMPS.companions(tenant_id),
+            tenant=tenant_id,
         )
     if tag is not None:
         kept = API_KEYS.get(prefix, tag)

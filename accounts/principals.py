@@ -84,15 +84,11 @@ class Stamps:
     def end_request(self, **kwargs: Any) -> None:
         self._reading.found = None
 
-    def companions(self, tenant_id: Any) -> list[str]:
-        """The other apps' stamps of `tenant_id`, to prefetch with the tenant's own."""
-        return [companion(tenant_id) for companion in self.tenant_companions]
-
-    def tag(self, *keys: str, prefetch: Iterable[str] = ()) -> tuple[Any, ...] | None:
+    def tag(self, *keys: str, tenant: Any = None) -> tuple[Any, ...] | None:
         """The current stamps of `keys` (with the epoch), or None when nothing may be trusted.
 
-        `prefetch` names stamps this request will ask for later; they are read now, in
-        the same round trip.
+        With `tenant`, the other apps' stamps of that tenant (`read_with_tenant`) are read
+        in the same round trip, for this request to ask for later.
         """
         if not settings.REDIS_URL:
             return None
@@ -101,11 +97,14 @@ class Stamps:
         if reading is not None and all(key in reading for key in wanted):
             found = reading
         else:
+            companions = []
+            if tenant is not None:
+                companions = [stamp(tenant) for stamp in self.tenant_companions]
             try:
                 if self.missed.is_set():
                     cache.delete(EPOCH)
                     self.missed.clear()
-                found = cache.get_many([*wanted, *prefetch])
+                found = cache.get_many([*wanted, *companions])
                 if EPOCH not in found:
                     cache.add(EPOCH, uuid.uuid4().hex, None)
                     return None
@@ -114,7 +113,7 @@ class Stamps:
                 return None
             if reading is not None:
                 # A stamp never set reads as 0, now and for the rest of the request.
-                reading.update({key: found.get(key, 0) for key in (*wanted, *prefetch)})
+                reading.update({key: found.get(key, 0) for key in (*wanted, *companions)})
         return tuple(found.get(key, 0) for key in wanted)
 
     def bump(self, keys: Iterable[str]) -> None:
