@@ -69,6 +69,7 @@ def read_records(pattern: str) -> LocustRecord:
 
 def snapshot(tenant_ids: list[str]) -> dict[str, dict[str, int]]:
     """Per tenant: usage counter, history, successful operations by kind, lattices."""
+    # Imported here: run.py loads this module before it configures Django for the run.
     from django.db import connections
     from django.db.models import Count, Sum
 
