@@ -148,7 +148,11 @@ class RefreshToken(KeyRingTokenMixin, tokens.RefreshToken):
             created_at=token.current_time,
             expires_at=datetime_from_epoch(token["exp"]),
         )
-        return encoded, str(token.access_token)
+        access = token.access_token
+        # simplejwt dates the access token's expiry from the pair but its `iat` from its own
+        # creation, a moment later: across a second boundary the two would disagree by one.
+        access.set_iat(at_time=token.current_time)
+        return encoded, str(access)
 
 
 class Rejected(Exception):

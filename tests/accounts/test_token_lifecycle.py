@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from django.core.cache import cache
+from rest_framework_simplejwt import tokens
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import TokenFamily, User
@@ -197,3 +198,16 @@ def test_a_jwt_request_costs_one_database_query(cast, login, django_assert_num_q
     client = bearer(tokens["access_token"])
     with django_assert_num_queries(1):
         assert client.get("/api/tenants/current").status_code == 200
+
+
+def test_an_access_token_lives_its_full_lifetime_when_a_second_ticks_during_issue(
+    cast, login, monkeypatch
+):
+    # The refresh token and its access token are created a moment apart; make that moment
+    # cross a second boundary every time (simplejwt reads the clock through this name).
+    ticks = iter(datetime(2026, 12, 7, 6, 0, second, 999_999, tzinfo=UTC) for second in range(60))
+    monkeypatch.setattr(tokens, "aware_utcnow", lambda: next(ticks))
+
+    body = login("owner@acme.example").json()
+    claims = claims_of(body["access_token"])
+    assert claims["exp"] - claims["iat"] == body["expires_in"] == 900
