@@ -15,7 +15,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import principals
 from accounts.authentication import API_KEY_PREFIX, hash_api_key
 from accounts.models import ApiKey
 from catalytic.api_errors import ApiError
@@ -89,7 +88,6 @@ def revoke_api_key(*, tenant: Any, actor: Any, api_key: ApiKey, request: Any = N
             .update(revoked_at=timezone.now())
         )
         if updated:
-            principals.bump(api_keys=[api_key.prefix])  # update() sends no signal
             audit.record(
                 "api_key.revoked",
                 tenant=tenant,

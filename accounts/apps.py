@@ -9,9 +9,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the OpenAPI security schemes of our authentication classes.
         from accounts import schema  # noqa: F401
-        from accounts.principals import connect_signals
-
-        connect_signals()
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -1,92 +1,111 @@
 """DRF authentication: Bearer JWT (people) and X-API-Key (programs).
 
-Both set `request.auth` to a tenants.context.AuthContext, so permissions and scoped
-querysets never care which one was used. Both authenticate and nothing else: rate
-limits are DRF throttles (catalytic.throttling).
+Both set `request.auth` to a tenants.context.AuthContext, so permissions, throttles,
+metering and scoped querysets never care which one was used, and both confirm the caller
+with ONE indexed query that returns plain values (no model instances):
 
-Every request is checked against the current state in one query: the membership with
-its user, tenant and plan, and the token's session. A removed or deactivated member, a
-deactivated user, a deleted tenant, a changed role and an ended session therefore take
-effect on the very next request, on every app node; the role in the token is never
-trusted.
+- JWT: simplejwt verifies the signature, expiry and type; then the query confirms that
+  the token's claims are still true: its sign-in (`family`) is not revoked, the person is
+  an active member of the tenant with the role the token states, the user is active and
+  the tenant is live. A logout, removal, role change, deactivation, password change or
+  closed workspace is therefore refused on the very next request, on every app node.
+  A role change makes the old access token fail; the client's refresh reads the new role.
+- API key: the row by its prefix with its tenant's status, then a constant-time compare
+  of the hash.
+
+The same query brings the tenant's status and subscription, which the suspension check,
+the per-plan rate limit and the metering need. `request.user` is lazy: only a view that
+needs the User row (to record who did something) loads it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 
-from accounts.models import ApiKey, TokenFamily
-from accounts.principals import (
-    API_KEY_OWNERS,
-    API_KEYS,
-    MEMBERS,
-    STAMPS,
-    api_key_stamp,
-    tenant_stamp,
-    user_stamp,
-)
-from accounts.sessions import LIVE_TENANT_STATUSES
-from accounts.tokens import USER_ID_CLAIM, AccessToken, Rejected, verified
+from accounts.models import ApiKey, TokenFamily, User
+from accounts.tokens import USER_ID_CLAIM, Rejected, jwt_settings, verified
 from catalytic.api_errors import ApiError
-from tenants.context import AuthContext
-from tenants.models import Membership, Role
+from tenants.context import AuthContext, SubscriptionFacts
+from tenants.models import Role, Tenant
 
 API_KEY_PREFIX = "cat_"
+
+# The tenant's status and subscription, read with the caller (`tenant` is the path from
+# the queried row to its tenant).
+TENANT_FACTS = (
+    "status",
+    "subscription__status",
+    "subscription__plan__code",
+    "subscription__trial_end",
+    "subscription__stripe_subscription_id",
+)
+
+
+def _facts(tenant: str) -> list[str]:
+    return [f"{tenant}__{name}" for name in TENANT_FACTS]
+
+
+def _subscription(row: Sequence[Any]) -> SubscriptionFacts | None:
+    status, plan_code, trial_end, stripe_id = row
+    if status is None:
+        return None  # no subscription row: the Free plan
+    return SubscriptionFacts(status, plan_code, trial_end, stripe_id)
 
 
 def _unauthorized(code: str, message: str) -> ApiError:
     return ApiError(message, code=code, status_code=401)
 
 
-def live_membership(token: Any) -> Membership:
-    """The membership behind a verified access token, while its session lasts.
+def lazy_user(user_id: Any) -> User:
+    """The User row, loaded on first use (most API requests never need it)."""
+    return SimpleLazyObject(partial(User.objects.get, pk=user_id))  # type: ignore[return-value]
 
-    This worker's kept copy while the access stamps prove it current (accounts.principals),
-    else one query: membership + user + tenant + subscription plan, and the session row.
-    """
-    user_id, tenant_id = token[USER_ID_CLAIM], token["tenant_id"]
-    key = (user_id, tenant_id, token["family"])
-    tag = STAMPS.tag(user_stamp(user_id), tenant_stamp(tenant_id), tenant=tenant_id)
-    if tag is not None:
-        kept = MEMBERS.get(key, tag)
-        if kept is not None:
-            return kept
-    membership = (
-        Membership.objects.select_related("user", "tenant", "tenant__subscription__plan")
-        .filter(
-            Exists(
-                TokenFamily.objects.filter(
-                    pk=token["family"],
-                    membership=OuterRef("pk"),
-                    revoked_at__isnull=True,
-                )
-            ),
-            user_id=user_id,
-            tenant_id=tenant_id,
-            is_active=True,
-            user__is_active=True,
-            tenant__status__in=LIVE_TENANT_STATUSES,
+
+def confirm_access_token(token: Any) -> AuthContext:
+    """The caller behind a verified access token, if its claims are still true; else
+    Rejected("revoked"). One query, by the sign-in's primary key."""
+    row = (
+        TokenFamily.objects.filter(
+            pk=token["family"],
+            revoked_at__isnull=True,
+            user_id=token[USER_ID_CLAIM],
+            membership__tenant_id=token["tenant_id"],
+            membership__role=token["role"],
+            membership__is_active=True,
+            membership__user__is_active=True,
+            membership__tenant__status__in=Tenant.LIVE_STATUSES,
         )
+        .values_list(*_facts("membership__tenant"))
         .first()
     )
-    if membership is None:
+    if row is None:
         raise Rejected("revoked", "This token has been revoked.")
-    if tag is not None:
-        MEMBERS.put(key, tag, membership)
-    return membership
+    return AuthContext(
+        tenant_id=uuid.UUID(token["tenant_id"]),
+        role=token["role"],
+        method="jwt",
+        tenant_status=row[0],
+        subscription=_subscription(row[1:]),
+        user_id=uuid.UUID(token[USER_ID_CLAIM]),
+        family=uuid.UUID(token["family"]),
+    )
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
-    """simplejwt's authentication, with the principal loaded as described above."""
+    """simplejwt's authentication, with the token's claims confirmed as described above."""
 
     www_authenticate_realm = "api"
 
@@ -98,18 +117,16 @@ class JWTAuthentication(SimpleJWTAuthentication):
         if raw is None:
             raise _unauthorized("invalid_authorization", "Use 'Authorization: Bearer <token>'.")
         try:
-            token = verified(AccessToken, raw.decode("latin-1"))
-            membership = live_membership(token)
+            context = confirm_access_token(self.get_validated_token(raw))
         except Rejected as exc:
             raise _unauthorized(f"token_{exc.reason}", exc.message)
-        context = AuthContext(
-            tenant_id=membership.tenant_id,
-            role=membership.role,
-            method="jwt",
-            family=token["family"],
-            preloaded_tenant=membership.tenant,
-        )
-        return membership.user, context
+        return lazy_user(context.user_id), context
+
+    def get_validated_token(self, raw_token: bytes) -> Any:
+        """The access token (SIMPLE_JWT's one AUTH_TOKEN_CLASSES), or Rejected with the
+        reason (simplejwt's own version lumps every refusal into one message)."""
+        (token_class,) = jwt_settings().AUTH_TOKEN_CLASSES
+        return verified(token_class, raw_token)
 
 
 def hash_api_key(key: str) -> str:
@@ -126,13 +143,26 @@ def split_api_key(key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
+API_KEY_FIELDS = (
+    "id",
+    "tenant_id",
+    "key_hash",
+    "scope",
+    "revoked_at",
+    "expires_at",
+    "last_used_at",
+    "created_by_id",
+    *_facts("tenant"),
+)
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """`X-API-Key: cat_<prefix>_<secret>`.
 
-    A write key acts with the `member` role and a read key with `viewer`,
-    whatever the role of the person who created it: keys belong to the tenant,
-    can never manage the team or other keys (admin endpoints), and keep working
-    after their creator leaves until an owner or admin revokes them.
+    A write key acts with the `member` role and a read key with `viewer`, whatever the
+    role of the person who created it: keys belong to the tenant, can never manage the
+    team or other keys (admin endpoints), and keep working after their creator leaves
+    until an owner or admin revokes them.
     """
 
     header = "HTTP_X_API_KEY"
@@ -147,72 +177,40 @@ class ApiKeyAuthentication(BaseAuthentication):
         parts = split_api_key(raw)
         if parts is None:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        api_key, tag = _load_api_key(parts[0])
+        row = ApiKey.objects.filter(prefix=parts[0]).values_list(*API_KEY_FIELDS).first()
         # SECURITY: constant-time comparison of the hash; an unknown prefix and a
         # wrong secret give the same answer.
-        if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw)):
+        if row is None or not hmac.compare_digest(row[2], hash_api_key(raw)):
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        if api_key.revoked_at is not None:
+        (key_id, tenant_id, _, scope, revoked_at, expires_at, last_used_at, creator_id) = row[:8]
+        tenant_status = row[8]
+        now = timezone.now()
+        if revoked_at is not None:
             raise _unauthorized("api_key_revoked", "This API key has been revoked.")
-        if api_key.is_expired:
+        if expires_at is not None and expires_at <= now:
             raise _unauthorized("api_key_expired", "This API key has expired.")
-        if api_key.tenant.status not in LIVE_TENANT_STATUSES:
+        if tenant_status not in Tenant.LIVE_STATUSES:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        if _touch(api_key) and tag is not None:
-            API_KEYS.put(api_key.prefix, tag, api_key)  # keep the use just recorded
+        _touch(key_id, last_used_at, now)
         context = AuthContext(
-            tenant_id=api_key.tenant_id,
-            role=Role.MEMBER if api_key.scope == ApiKey.Scope.WRITE else Role.VIEWER,
+            tenant_id=tenant_id,
+            role=Role.MEMBER if scope == ApiKey.Scope.WRITE else Role.VIEWER,
             method="api_key",
-            scope=api_key.scope,
-            api_key_id=api_key.id,
-            preloaded_tenant=api_key.tenant,
+            tenant_status=tenant_status,
+            subscription=_subscription(row[9:]),
+            scope=scope,
+            api_key_id=key_id,
         )
-        return api_key.created_by or AnonymousUser(), context
+        user = lazy_user(creator_id) if creator_id is not None else AnonymousUser()
+        return user, context
 
 
-def _load_api_key(prefix: str) -> tuple[ApiKey | None, tuple[Any, ...] | None]:
-    """The key with this prefix: this worker's kept copy while its stamps (the key's, its
-    tenant's and its creator's) prove it current, else one query. Also the stamps' tag."""
-    owners = API_KEY_OWNERS.get(prefix)
-    tag = None
-    if owners is not None:
-        tenant_id, creator_id = owners
-        tag = STAMPS.tag(
-            api_key_stamp(prefix),
-            tenant_stamp(tenant_id),
-            user_stamp(creator_id),
-            tenant=tenant_id,
-        )
-    if tag is not None:
-        kept = API_KEYS.get(prefix, tag)
-        if kept is not None:
-            return kept, tag
-    api_key = (
-        ApiKey.objects.select_related("tenant", "tenant__subscription__plan", "created_by")
-        .filter(prefix=prefix)
-        .first()
-    )
-    if api_key is None:
-        return None, None
-    if tag is not None:
-        API_KEYS.put(prefix, tag, api_key)
-    else:
-        # Learned before the hash is checked, which is harmless: it only names stamps.
-        API_KEY_OWNERS.learn(prefix, api_key.tenant_id, api_key.created_by_id)
-    return api_key, tag
-
-
-def _touch(api_key: ApiKey) -> bool:
-    """Record use at most once per API_KEY_TOUCH_INTERVAL, not a write per request.
-    True when this call recorded it."""
-    now = timezone.now()
+def _touch(key_id: Any, last_used_at: Any, now: Any) -> None:
+    """Record use at most once per API_KEY_TOUCH_INTERVAL, not a write per request."""
     stale_before = now - settings.API_KEY_TOUCH_INTERVAL
-    if api_key.last_used_at is not None and api_key.last_used_at > stale_before:
-        return False
+    if last_used_at is not None and last_used_at > stale_before:
+        return
     # The conditional UPDATE lets one of many concurrent workers win the write.
-    ApiKey.objects.filter(pk=api_key.pk).filter(
+    ApiKey.objects.filter(pk=key_id).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before)
     ).update(last_used_at=now)
-    api_key.last_used_at = now
-    return True

@@ -15,15 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts import principals
 from accounts.models import PasswordResetRequest, User
-from accounts.sessions import LIVE_TENANT_STATUSES, revoke_user_sessions
+from accounts.sessions import revoke_user_sessions
 from accounts.signals import password_reset_requested
 from catalytic.api_errors import ApiError
 from catalytic.client_ip import client_ip
 from catalytic.ratelimits import normalise_email
 from tenants import audit
-from tenants.models import Membership
+from tenants.models import Membership, Tenant
 
 # --- Changing the password or email ------------------------------------------
 
@@ -69,7 +68,6 @@ def change_email(*, user: User, password: str, new_email: str, request: Any = No
     try:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(email=new_email)
-            principals.bump(users=[user.pk])  # update() sends no signal
             for tenant_id in user_tenant_ids(user):
                 audit.record(
                     "account.email_changed",
@@ -96,7 +94,7 @@ def password_reset_url(user: User) -> str:
 
 def user_tenant_ids(user: User) -> list[Any]:
     return list(
-        Membership.objects.filter(user=user, tenant__status__in=LIVE_TENANT_STATUSES).values_list(
+        Membership.objects.filter(user=user, tenant__status__in=Tenant.LIVE_STATUSES).values_list(
             "tenant_id", flat=True
         )
     ) or [None]

@@ -20,7 +20,6 @@ from accounts.passwords import (
     user_for_reset,
 )
 from accounts.sessions import (
-    LIVE_TENANT_STATUSES,
     Session,
     TokenPair,
     issue_token_pair,
@@ -34,7 +33,7 @@ from catalytic.api_errors import ApiError
 from catalytic.metrics import LOGIN_FAILURES
 from catalytic.ratelimits import normalise_email
 from tenants import audit
-from tenants.models import Membership
+from tenants.models import Membership, Tenant
 
 __all__ = [
     "Session",
@@ -105,7 +104,7 @@ def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) 
     """The membership to log in through: the named tenant (slug or id), or the only one."""
     memberships = list(
         Membership.objects.select_related("tenant", "user")
-        .filter(user=user, tenant__status__in=LIVE_TENANT_STATUSES)
+        .filter(user=user, tenant__status__in=Tenant.LIVE_STATUSES)
         .order_by("tenant__name")
     )
     active = [m for m in memberships if m.is_active]

@@ -12,24 +12,29 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import principals
 from accounts.models import TokenFamily, User
-from accounts.tokens import USER_ID_CLAIM, Blacklisted, RefreshToken, Rejected, verified
+from accounts.tokens import (
+    USER_ID_CLAIM,
+    AccessToken,
+    Blacklisted,
+    RefreshToken,
+    Rejected,
+    rejection,
+    require_claims,
+    verified,
+)
 from catalytic.api_errors import ApiError
 from tenants import audit
 from tenants.context import AuthContext
-from tenants.models import Membership, Tenant
+from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
-
-# Tenants whose members may still authenticate (a suspended tenant must be able to pay).
-LIVE_TENANT_STATUSES = (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class TokenPair:
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
             "token_type": "bearer",
-            "expires_in": int(settings.JWT_ACCESS_TTL.total_seconds()),
+            "expires_in": int(AccessToken.lifetime.total_seconds()),
         }
 
 
@@ -57,7 +62,7 @@ def issue_token_pair(*, membership: Membership, family: TokenFamily | None = Non
     now = timezone.now()
     if family is None:
         family = TokenFamily(user=membership.user, membership=membership, created_at=now)
-    family.expires_at = now + settings.JWT_REFRESH_TTL
+    family.expires_at = now + RefreshToken.lifetime
     family.save()
     refresh, access = RefreshToken.issue(
         user=membership.user, tenant_id=membership.tenant_id, role=membership.role, family=family.pk
@@ -85,16 +90,7 @@ def _refused(
 
 
 def _live_membership(pk: Any) -> Membership | None:
-    return (
-        Membership.objects.select_related("user", "tenant")
-        .filter(
-            pk=pk,
-            is_active=True,
-            user__is_active=True,
-            tenant__status__in=LIVE_TENANT_STATUSES,
-        )
-        .first()
-    )
+    return Membership.objects.live().select_related("user", "tenant").filter(pk=pk).first()
 
 
 def refresh(*, refresh_token: str, request: Any = None) -> Session:
@@ -104,13 +100,20 @@ def refresh(*, refresh_token: str, request: Any = None) -> Session:
     the user is revoked and the call is refused.
     """
     try:
-        token = verified(RefreshToken, refresh_token)
+        token = RefreshToken(refresh_token)
         blacklisted = False
+    except Blacklisted as exc:
+        # Blacklisted is checked before expiry: an expired token has nothing left to steal.
+        if _expired(exc.token):
+            raise _refused("expired", "The token has expired.")
+        token, blacklisted = exc.token, True
+    except TokenError as exc:
+        refusal = rejection(exc)
+        raise _refused(refusal.reason, refusal.message)
+    try:
+        require_claims(token)
     except Rejected as exc:
-        cause = exc.__cause__
-        if not isinstance(cause, Blacklisted) or _expired(cause.token):
-            raise _refused(exc.reason, exc.message)
-        token, blacklisted = cause.token, True
+        raise _refused(exc.reason, exc.message)
     reused = False
     with transaction.atomic():
         # Locking the family serialises concurrent refreshes of one session: the second
@@ -159,9 +162,7 @@ def _expired(token: Any) -> bool:
 
 def _end(families: Any) -> int:
     """Revoke these sessions: their access and refresh tokens are refused from now on."""
-    live = families.filter(revoked_at__isnull=True)
-    principals.bump(users=set(live.values_list("user_id", flat=True)))  # update() sends no signal
-    return live.update(revoked_at=timezone.now())
+    return families.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def blacklist_outstanding(*, user: User) -> None:

@@ -1,13 +1,16 @@
 """Access and refresh tokens: simplejwt's token classes, signed by our key ring.
 
 Claims: `sub` (user id), `tenant_id`, `role`, `family` (the sign-in, accounts.models.
-TokenFamily), `type` ("access" | "refresh"), `jti`, `iat`, `exp`, `iss`. The header names
-the signing key (`kid`) so that `rotate_jwt_keys` can add a key while tokens signed with
-the previous one keep verifying.
+TokenFamily), `type` ("access" | "refresh"), `jti`, `iat`, `exp`, `iss`. Algorithm,
+issuer, lifetimes and claim names are simplejwt's settings (`SIMPLE_JWT`). The header
+names the signing key (`kid`) so that `rotate_jwt_keys` can add a key while tokens
+signed with the previous one keep verifying.
 
-simplejwt lacks two things that are added here through its public classes: a token
-backend that signs with the newest key of the ring and verifies by `kid`, and a reason
-on each refusal (the API answers `token_expired`, `token_bad_signature`, ...).
+simplejwt lacks two things, added here through its public classes: a token backend that
+signs with the newest key of the ring and verifies by `kid`, and a reason on each refusal
+(the API answers `token_expired`, `token_bad_signature`, ...). The backend raises
+simplejwt's own public exception types (`TokenBackendExpiredToken` for an expired token,
+a `TokenError` subclass for a bad signature), which the token classes pass on as they are.
 """
 
 from __future__ import annotations
@@ -16,57 +19,88 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import jwt
-from django.conf import settings
+from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt import tokens
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import (
     ExpiredTokenError,
     TokenBackendError,
+    TokenBackendExpiredToken,
     TokenError,
 )
-from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.jwt_keys import keyring
 
-ACCESS = "access"
-REFRESH = "refresh"
-ALGORITHM = "RS256"
-USER_ID_CLAIM = api_settings.USER_ID_CLAIM
+USER_ID_CLAIM = simplejwt_settings.api_settings.USER_ID_CLAIM
 
 
-class UnknownSigningKey(TokenBackendError):
-    """The header names no key of the ring, or another algorithm than ours."""
+def jwt_settings() -> simplejwt_settings.APISettings:
+    """simplejwt's settings as they are now (it rebuilds them when SIMPLE_JWT changes)."""
+    return simplejwt_settings.api_settings
+
+
+class BadSignature(TokenError):
+    """Signed with an unknown key, with another algorithm than ours, or not by us."""
+
+
+class WrongType(TokenError):
+    """An access token where a refresh token belongs, or the other way round."""
+
+
+class Blacklisted(TokenError):
+    """A refresh token on simplejwt's blacklist: rotated, or its session ended."""
+
+    def __init__(self, token: tokens.Token) -> None:
+        super().__init__("Token is blacklisted")
+        self.token = token
 
 
 class KeyRingTokenBackend(TokenBackend):
     """simplejwt's backend, signing with the ring's newest key and verifying by `kid`."""
 
     def __init__(self) -> None:
-        super().__init__(ALGORITHM, issuer=settings.JWT_ISSUER)
+        current = jwt_settings()
+        super().__init__(current.ALGORITHM, issuer=current.ISSUER, leeway=current.LEEWAY)
 
     def encode(self, payload: dict[str, Any]) -> str:
         ring = keyring()
         claims = {**payload, "iss": self.issuer}
         return jwt.encode(
-            claims, ring.signing_key, algorithm=ALGORITHM, headers={"kid": ring.signing_kid}
+            claims, ring.signing_key, algorithm=self.algorithm, headers={"kid": ring.signing_kid}
         )
 
     def get_verifying_key(self, token: Any) -> Any:
         header = peek_header(token)
         # SECURITY: the algorithm is pinned; a header asking for another is refused
         # before any key is chosen (no "none", no HS256 with the public key).
-        if header.get("alg") != ALGORITHM:
-            raise UnknownSigningKey("The token is not signed with RS256.")
+        if header.get("alg") != self.algorithm:
+            raise BadSignature(f"The token is not signed with {self.algorithm}.")
         public_key = keyring().public_key_for(str(header.get("kid", "")))
         if public_key is None:
-            raise UnknownSigningKey("The token is signed with an unknown key.")
+            raise BadSignature("The token is signed with an unknown key.")
         return public_key
+
+    def decode(self, token: Any, verify: bool = True) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                self.get_verifying_key(token),
+                algorithms=[self.algorithm],
+                issuer=self.issuer,
+                leeway=self.get_leeway(),
+                options={"verify_aud": False, "verify_signature": verify},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenBackendExpiredToken("Token is expired") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise BadSignature("The token signature is invalid.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenBackendError("Token is invalid") from exc
 
 
 def peek_header(token: str | bytes) -> dict[str, Any]:
@@ -87,23 +121,11 @@ def peek_header(token: str | bytes) -> dict[str, Any]:
     return header
 
 
-class WrongType(TokenError):
-    """An access token where a refresh token belongs, or the other way round."""
-
-
-class Blacklisted(TokenError):
-    """A refresh token on simplejwt's blacklist: rotated, or its session ended."""
-
-    def __init__(self, token: tokens.Token) -> None:
-        super().__init__("Token is blacklisted")
-        self.token = token
-
-
 class KeyRingTokenMixin:
     """Use KeyRingTokenBackend, and say which check refused a token."""
 
     def get_token_backend(self) -> TokenBackend:
-        # A new backend per token: it reads JWT_ISSUER now, and costs no I/O.
+        # A new backend per token: it costs no I/O, and reads the settings as they are now.
         return KeyRingTokenBackend()
 
     def verify_token_type(self) -> None:
@@ -114,17 +136,11 @@ class KeyRingTokenMixin:
 
 
 class AccessToken(KeyRingTokenMixin, tokens.AccessToken):
-    @property
-    def lifetime(self) -> timedelta:  # type: ignore[override]
-        return settings.JWT_ACCESS_TTL
+    pass
 
 
 class RefreshToken(KeyRingTokenMixin, tokens.RefreshToken):
     access_token_class = AccessToken
-
-    @property
-    def lifetime(self) -> timedelta:  # type: ignore[override]
-        return settings.JWT_REFRESH_TTL
 
     def check_blacklist(self) -> None:
         try:
@@ -165,16 +181,11 @@ class Rejected(Exception):
 
 
 def rejection(exc: TokenError) -> Rejected:
-    """What to tell the client about simplejwt's refusal."""
+    """What to tell the client about simplejwt's refusal, by its type."""
     if isinstance(exc, ExpiredTokenError):
         return Rejected("expired", "The token has expired.")
-    cause = exc.__cause__
-    if isinstance(cause, UnknownSigningKey):
-        return Rejected("bad_signature", str(cause))
-    if isinstance(cause, TokenBackendError) and isinstance(
-        cause.__cause__, jwt.InvalidSignatureError
-    ):
-        return Rejected("bad_signature", "The token signature is invalid.")
+    if isinstance(exc, BadSignature):
+        return Rejected("bad_signature", str(exc))
     if isinstance(exc, WrongType):
         return Rejected("wrong_type", "This is not the kind of token expected here.")
     if isinstance(exc, Blacklisted):
@@ -182,13 +193,8 @@ def rejection(exc: TokenError) -> Rejected:
     return Rejected("malformed", "The token is not valid.")
 
 
-def verified(token_class: type[tokens.Token], raw: str) -> tokens.Token:
-    """simplejwt's verification (signature, expiry, type; blacklist for refresh tokens),
-    plus the claims every token of ours carries. Raises Rejected."""
-    try:
-        token = token_class(raw)
-    except TokenError as exc:
-        raise rejection(exc) from exc
+def require_claims(token: tokens.Token) -> tokens.Token:
+    """The claims every token of ours carries, well formed; else Rejected("malformed")."""
     try:
         for claim in (USER_ID_CLAIM, "tenant_id", "family"):
             uuid.UUID(str(token[claim]))
@@ -197,3 +203,13 @@ def verified(token_class: type[tokens.Token], raw: str) -> tokens.Token:
     except (KeyError, ValueError, TypeError) as exc:
         raise Rejected("malformed", "The token lacks a claim it must carry.") from exc
     return token
+
+
+def verified(token_class: type[tokens.Token], raw: str | bytes) -> tokens.Token:
+    """simplejwt's verification (signature, expiry, type; blacklist for refresh tokens),
+    plus the claims every token of ours carries. Raises Rejected."""
+    try:
+        token = token_class(raw)
+    except TokenError as exc:
+        raise rejection(exc) from exc
+    return require_claims(token)

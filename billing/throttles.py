@@ -1,8 +1,11 @@
-"""The API's request rate per tenant, by plan (settings.API_RATE_BY_PLAN).
+"""The authenticated API's request rates: per tenant by plan (settings.API_RATE_BY_PLAN),
+and per API key inside its tenant's (settings.API_KEY_RATE), counted together in one
+round trip (catalytic.ratelimits.CounterThrottle).
 
-Every member and key of a tenant shares one counter, on every app node. Unauthenticated
-endpoints (login, register...) have their own per-IP/per-email limits and are not
-counted here.
+Every member and key of a tenant shares the tenant's counter, on every app node; the key's
+own limit keeps one runaway program from spending its whole tenant's allowance.
+Unauthenticated endpoints (login, register...) have their own per-IP/per-email limits and
+are not counted here.
 """
 
 from __future__ import annotations
@@ -12,14 +15,17 @@ from typing import Any
 from django.conf import settings
 
 from billing.limits import tenant_plan_code
-from catalytic.ratelimits import CounterThrottle
+from catalytic.ratelimits import Counter, CounterThrottle
 from tenants.permissions import auth_context
 
 
-class PlanRateThrottle(CounterThrottle):
-    def counter(self, request: Any) -> tuple[str, str, str | None] | None:
+class ApiRateThrottle(CounterThrottle):
+    def counters(self, request: Any) -> list[Counter]:
         context = auth_context(request)
         if context is None:
-            return None
-        rate = settings.API_RATE_BY_PLAN.get(tenant_plan_code(context.tenant))
-        return ("api:tenant", str(context.tenant_id), rate)
+            return []
+        plan_rate = settings.API_RATE_BY_PLAN.get(tenant_plan_code(context)) or ""
+        counters = [("api:tenant", str(context.tenant_id), plan_rate)]
+        if context.api_key_id is not None:
+            counters.append(("api:key", str(context.api_key_id), settings.API_KEY_RATE))
+        return counters

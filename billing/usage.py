@@ -33,6 +33,7 @@ from billing.models import DailyUsage, UsageCounter
 from billing.usage_warnings import thresholds_crossed, warn_once
 from catalytic.api_errors import ApiError
 from catalytic.timestamps import iso_utc
+from tenants.context import AuthContext
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,13 @@ class Caller:
         if api_key_id is not None:
             return cls(api_key_id=api_key_id)
         return cls(user_id=user.pk)
+
+    @classmethod
+    def of_context(cls, context: AuthContext) -> Caller:
+        """The caller of an API request, without loading its User row."""
+        if context.api_key_id is not None:
+            return cls(api_key_id=context.api_key_id)
+        return cls(user_id=context.user_id)
 
     @property
     def who(self) -> str:
@@ -208,12 +216,19 @@ def _calls_in(tenant_id: Any, period: Period) -> int:
     return int(used or 0)
 
 
+def _tenant_id(tenant: Any) -> Any:
+    return tenant.tenant_id if isinstance(tenant, AuthContext) else tenant.pk
+
+
 def record_api_call(tenant: Any, *, caller: Caller, now: datetime | None = None) -> UsageResult:
     """Spend one API call of the tenant's monthly quota, or report that none is left.
 
-    The call is recorded in the day's history under `caller`, and the call that
-    reaches a warning threshold (80 %, 100 %) queues the owners' and admins' email.
+    `tenant` is a Tenant, or an API request's AuthContext (its plan came with the caller,
+    so spending costs the one statement). The call is recorded in the day's history under
+    `caller`, and the call that reaches a warning threshold (80 %, 100 %) queues the
+    owners' and admins' email.
     """
+    tenant_id = _tenant_id(tenant)
     now = now or timezone.now()
     period = current_period(now)
     limit = plan_limit(tenant, "api_calls_per_month")
@@ -224,23 +239,23 @@ def record_api_call(tenant: Any, *, caller: Caller, now: datetime | None = None)
         return UsageResult(allowed, used, limit, plan, period, retry_after)
 
     if limit is not None and limit <= 0:
-        return result(False, _calls_in(tenant.pk, period))
-    used = _try_increment(tenant.pk, period, limit, now, caller)
+        return result(False, _calls_in(tenant_id, period))
+    used = _try_increment(tenant_id, period, limit, now, caller)
     if used is None:
         # First call of the month (no row yet) or quota spent. Creating the row is
         # race-safe: a concurrent creator's row wins and ours is silently skipped.
         UsageCounter.objects.bulk_create(
-            [UsageCounter(tenant_id=tenant.pk, period_start=period.start, api_calls=0)],
+            [UsageCounter(tenant_id=tenant_id, period_start=period.start, api_calls=0)],
             ignore_conflicts=True,
         )
-        used = _try_increment(tenant.pk, period, limit, now, caller)
+        used = _try_increment(tenant_id, period, limit, now, caller)
     if used is None:
-        return result(False, _calls_in(tenant.pk, period))
+        return result(False, _calls_in(tenant_id, period))
     # Arithmetic on the count just returned: calls that cross no threshold pay nothing.
     crossed = thresholds_crossed(used, limit)
     if crossed:
         warn_once(
-            tenant,
+            tenant.tenant if isinstance(tenant, AuthContext) else tenant,
             period_start=period.start,
             resets_on=period.end,
             used=used,

@@ -1,10 +1,14 @@
-"""Rate limits shared by every app: django-ratelimit counters on the default cache.
+"""Rate limits shared by every app, counted in the default cache (Redis in production,
+so every worker and host shares them).
 
-`enforce(request, "login:ip", client_ip(request), settings.RATELIMIT_LOGIN)`
-counts one hit and raises a 429 ApiError with Retry-After once the rate is
-exceeded; `CounterThrottle` is the same counter as a DRF throttle, for the
-authenticated API's per-plan and per-key limits. The counters live in the default
-cache, which is Redis in production, so every worker and host shares them.
+Pages, forms and the public API endpoints (login, register, reset...) use django-ratelimit:
+`enforce(request, "login:ip", client_ip(request), settings.RATELIMIT_LOGIN)` counts one
+hit and raises a 429 ApiError with Retry-After once the rate is exceeded.
+
+The authenticated API counts several limits per request (its tenant's plan, its API
+key): `CounterThrottle`, a DRF throttle, counts all of them in ONE round trip to Redis
+(a pipeline of INCR and EXPIRE NX per counter, in fixed windows), since a round trip
+costs more worker CPU than anything else a throttle does.
 
 SECURITY: rate limiting fails *open*. When the cache (Redis) is unreachable the
 hit is not counted, a warning is logged and the request goes on: an outage of
@@ -15,10 +19,15 @@ by their hashing cost, and /health reports the Redis outage so someone is paged.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django_ratelimit.core import get_usage
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from catalytic.api_errors import ApiError
@@ -62,21 +71,74 @@ def enforce(request: Any, group: str, key_value: str, rate: str | None) -> None:
         raise rate_limited(wait)
 
 
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# (group, key value, rate): one limit to count a request against.
+Counter = tuple[str, str, str]
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """django-ratelimit's "count/period" ("100/m", "5/10s") → (count, seconds)."""
+    count, _, period = rate.partition("/")
+    multiplier, unit = period[:-1] or "1", period[-1:]
+    return int(count), int(multiplier) * PERIOD_SECONDS[unit]
+
+
+def count_hits(counters: Sequence[Counter], now: float | None = None) -> int:
+    """Count one hit on each counter, in one round trip: 0 while every one is within its
+    rate, else the seconds until the last exceeded window ends. Fails open (see above)."""
+    if not counters or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return 0
+    now = time.time() if now is None else now
+    windows = []
+    for group, value, rate in counters:
+        limit, period = parse_rate(rate)
+        start = int(now) - int(now) % period
+        key = cache.make_key(f"throttle:{group}:{value or 'unknown'}:{start}")
+        windows.append((group, key, limit, start + period))
+    try:
+        counts = _increment(windows)
+    except Exception as exc:  # noqa: BLE001 - any cache failure: fail open, see above
+        logger.warning("API rate limits not enforced, cache unavailable: %s", exc)
+        return 0
+    wait = 0
+    for (group, _key, limit, ends), count in zip(windows, counts, strict=True):
+        if count > limit:
+            RATE_LIMIT_HITS.labels(group=group).inc()
+            wait = max(wait, max(1, int(ends - now + 0.999)))
+    return wait
+
+
+def _increment(windows: list[tuple[str, str, int, int]]) -> list[int]:
+    if isinstance(cache, RedisCache):
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        for _group, key, _limit, ends in windows:
+            pipe.incr(key)
+            # A second past the window's end, so a late hit never finds it gone.
+            pipe.expireat(key, ends + 1, nx=True)
+        return [int(found) for found in pipe.execute()[0::2]]
+    counts = []
+    for _group, key, _limit, ends in windows:  # the local-memory cache of one process
+        cache.add(key, 0, timeout=ends + 1 - time.time())
+        counts.append(cache.incr(key))
+    return counts
+
+
 class CounterThrottle(BaseThrottle):
-    """A DRF throttle on one django-ratelimit counter: DRF answers 429 with Retry-After
-    (catalytic.api_errors renders it like every other limit)."""
+    """A DRF throttle counting each request against `counters()`, all in one round trip;
+    DRF answers 429 with Retry-After (catalytic.api_errors renders it like every other
+    limit)."""
 
     wait_seconds = 0
 
-    def counter(self, request: Any) -> tuple[str, str, str | None] | None:
-        """(group, key value, rate) to count this request against; None: not limited."""
+    def counters(self, request: Any) -> list[Counter]:
+        """(group, key value, rate) for each limit this request counts against; a limit
+        with an empty rate is off."""
         raise NotImplementedError
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        counter = self.counter(request)
-        if counter is None:
-            return True
-        self.wait_seconds = seconds_until_allowed(request, *counter)
+        counters = [counter for counter in self.counters(request) if counter[2]]
+        self.wait_seconds = count_hits(counters)
         return not self.wait_seconds
 
     def wait(self) -> float | None:

@@ -193,39 +193,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-JWT_ALGORITHM = env_str("JWT_ALGORITHM", "RS256")
-if JWT_ALGORITHM != "RS256":
-    raise ImproperlyConfigured(f"JWT_ALGORITHM={JWT_ALGORITHM!r}: only RS256 is supported")
 JWT_KEYS_DIR = Path(env_str("JWT_KEYS_DIR", str(VAR_DIR / "jwt-keys")))
 JWT_PRIVATE_KEY_PATH = env_str("JWT_PRIVATE_KEY_PATH")
 JWT_PUBLIC_KEY_PATH = env_str("JWT_PUBLIC_KEY_PATH")
-JWT_ACCESS_TTL = timedelta(seconds=env_int("JWT_ACCESS_TTL_SECONDS", 900, minimum=30))
-JWT_REFRESH_TTL = timedelta(seconds=env_int("JWT_REFRESH_TTL_SECONDS", 7 * 86400, minimum=60))
-JWT_ISSUER = env_str("JWT_ISSUER", "catalytic")
 # Workers look at the key folder at most this often, so a rotated key reaches them all.
 JWT_KEYS_RECHECK_SECONDS = env_int("JWT_KEYS_RECHECK_SECONDS", 5, minimum=0)
-# simplejwt's token classes (accounts/tokens.py signs and verifies through the key ring).
+# simplejwt's settings are the one source of algorithm, issuer, lifetimes and claims;
+# accounts/tokens.py signs and verifies with them through the key ring.
 SIMPLE_JWT = {
-    "ALGORITHM": JWT_ALGORITHM,
-    "ISSUER": JWT_ISSUER,
-    "ACCESS_TOKEN_LIFETIME": JWT_ACCESS_TTL,
-    "REFRESH_TOKEN_LIFETIME": JWT_REFRESH_TTL,
+    "ALGORITHM": env_str("JWT_ALGORITHM", "RS256"),
+    "ISSUER": env_str("JWT_ISSUER", "catalytic"),
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env_int("JWT_ACCESS_TTL_SECONDS", 900, minimum=30)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        seconds=env_int("JWT_REFRESH_TTL_SECONDS", 7 * 86400, minimum=60)
+    ),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",
     "TOKEN_TYPE_CLAIM": "type",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
-    # SECURITY: never the SECRET_KEY default; tokens are RS256 from the key ring.
-    "SIGNING_KEY": None,
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.api.token_serializers.LoginSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "accounts.api.token_serializers.RefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "accounts.api.token_serializers.VerifySerializer",
 }
+if SIMPLE_JWT["ALGORITHM"] != "RS256":
+    raise ImproperlyConfigured(
+        f"JWT_ALGORITHM={SIMPLE_JWT['ALGORITHM']!r}: only RS256 is supported"
+    )
 # Staff must give a TOTP code to sign in to the admin (django-otp); off in development.
 ADMIN_OTP_REQUIRED = env_bool("ADMIN_OTP_REQUIRED", not DEBUG)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Catalytic")
-# Longest a worker keeps a member it loaded, however current its access stamps say it is
-# (accounts/principals.py).
-PRINCIPAL_MAX_AGE = env_int("PRINCIPAL_MAX_AGE_SECONDS", 300, minimum=0)
 # API keys: last_used_at is written at most once per interval per key.
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=env_int("API_KEY_TOUCH_SECONDS", 60, minimum=1))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))
@@ -237,8 +237,8 @@ RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5/m")
 RATELIMIT_INVITE = env_str("RATELIMIT_INVITE", "30/h")
 RATELIMIT_INVITE_ACCEPT = env_str("RATELIMIT_INVITE_ACCEPT", "10/m")
 RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/m")
-# The authenticated API, per tenant by plan and per API key (DRF throttles:
-# billing/throttles.py, accounts/throttles.py).
+# The authenticated API, per tenant by plan and per API key (one DRF throttle:
+# billing/throttles.py).
 API_RATE_BY_PLAN = {
     code: env_str(f"API_RATE_{code.upper()}", default)
     for code, default in (
@@ -282,10 +282,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "catalytic.pagination.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "billing.throttles.PlanRateThrottle",
-        "accounts.throttles.ApiKeyRateThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["billing.throttles.ApiRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Catalytic API",

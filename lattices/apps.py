@@ -8,11 +8,7 @@ class LatticesConfig(AppConfig):
     def ready(self) -> None:
         # Models can only be imported once the app registry is ready.
         from billing.usage import register_stored_count
-        from lattices.kept import connect_signals
         from lattices.models import Lattice
-
-        # Saving or deleting a lattice tells every worker's kept rows (lattices.kept).
-        connect_signals()
 
         # The usage summary's "lattices used" figure, which billing cannot count itself.
         register_stored_count(

@@ -1,9 +1,16 @@
-"""What an authenticated API request carries: `request.auth` is an AuthContext."""
+"""What an authenticated API request carries: `request.auth` is an AuthContext.
+
+Authentication fills it from the one query that confirmed the caller (accounts.
+authentication): who, which tenant, which role, how, and the facts about the tenant that
+every request needs (its status, its subscription). Nothing here is a model instance;
+`tenant` loads the Tenant row only for a view that asks for it.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from tenants.models import Tenant
@@ -12,19 +19,36 @@ READ = "read"
 WRITE = "write"
 
 
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """The tenant's subscription row as read with the caller; billing decides the plan."""
+
+    status: str
+    plan_code: str
+    trial_end: datetime | None
+    stripe_subscription_id: str
+
+
 @dataclass
 class AuthContext:
     tenant_id: uuid.UUID
     role: str
-    method: str  # "jwt" | "api_key" | "session"
+    method: str  # "jwt" | "api_key"
+    tenant_status: str
+    # None: the tenant has no subscription row (the Free plan).
+    subscription: SubscriptionFacts | None = None
+    # The person (None for an API key, which acts for the tenant).
+    user_id: uuid.UUID | None = None
     scope: str = WRITE  # API keys may be read-only
     # The sign-in a JWT belongs to (accounts.models.TokenFamily): logout ends it.
     family: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
-    preloaded_tenant: Tenant | None = None
+
+    @property
+    def tenant_active(self) -> bool:
+        return self.tenant_status == Tenant.Status.ACTIVE
 
     @cached_property
     def tenant(self) -> Tenant:
-        if self.preloaded_tenant is not None:
-            return self.preloaded_tenant
+        """The Tenant row, for views that show or change it (one query, on first use)."""
         return Tenant.objects.select_related("subscription__plan").get(pk=self.tenant_id)

@@ -30,6 +30,9 @@ class Tenant(models.Model):
         SUSPENDED = "suspended", "Suspended"
         DELETED = "deleted", "Deleted"
 
+    # Whose members may still sign in: a suspended tenant must be able to log in and pay.
+    LIVE_STATUSES = (Status.ACTIVE, Status.SUSPENDED)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Unique among workspaces that are not closed (see Meta): a closed workspace's
     # slug is free for a new one at once.
@@ -73,6 +76,14 @@ class TenantOwnedModel(models.Model):
         abstract = True
 
 
+class MembershipQuerySet(TenantQuerySet):
+    def live(self) -> MembershipQuerySet:
+        """Memberships that may act: active, of an active user, in a live tenant."""
+        return self.filter(
+            is_active=True, user__is_active=True, tenant__status__in=Tenant.LIVE_STATUSES
+        )
+
+
 class Membership(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -84,7 +95,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

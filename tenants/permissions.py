@@ -8,7 +8,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from catalytic.api_errors import ApiError
 from tenants.context import READ, AuthContext
-from tenants.models import Role, Tenant, role_at_least
+from tenants.models import Role, role_at_least
 
 
 def auth_context(request: Any) -> AuthContext | None:
@@ -74,14 +74,15 @@ class TenantActive(BasePermission):
         context = auth_context(request)
         if context is None:
             return False
-        tenant = context.tenant
-        if tenant.status != Tenant.Status.ACTIVE:
+        if not context.tenant_active:
+            # Only a refused call reads the tenant row, for its reason.
+            tenant = context.tenant
             reason = tenant.suspended_reason or "Contact support or settle the open invoice."
             raise ApiError(
                 f"This account is suspended: {reason}",
                 code="tenant_suspended",
                 status_code=402,
-                extra={"tenant_status": tenant.status},
+                extra={"tenant_status": context.tenant_status},
             )
         return True
 

@@ -45,24 +45,8 @@ def session_body(session: Any) -> dict[str, Any]:
     }
 
 
-class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    tenant = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, help_text="Tenant slug or id."
-    )
-
-
-class RefreshSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=8192)
-
-
 class LogoutSerializer(serializers.Serializer):
     refresh_token = serializers.CharField(max_length=8192, required=False, allow_blank=True)
-
-
-class VerifySerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=8192)
 
 
 class VerifyResponseSerializer(serializers.Serializer):

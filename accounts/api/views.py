@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -12,26 +11,22 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
 from accounts import services
 from accounts.api.serializers import (
     AcceptedSerializer,
     AuthHealthSerializer,
-    LoginSerializer,
     LogoutSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
-    RefreshSerializer,
     SessionSerializer,
     VerifyResponseSerializer,
-    VerifySerializer,
-    session_body,
 )
-from accounts.authentication import live_membership
+from accounts.api.token_serializers import LoginSerializer, RefreshSerializer, VerifySerializer
 from accounts.jwt_keys import keyring
 from accounts.models import TokenFamily
-from accounts.sessions import LIVE_TENANT_STATUSES
-from accounts.tokens import USER_ID_CLAIM, AccessToken, RefreshToken, Rejected, verified
+from accounts.tokens import jwt_settings
 from catalytic.api_errors import ApiError
 from catalytic.openapi import errors as openapi_errors
 from catalytic.ratelimits import configured_rate, enforce_ip_and_email
@@ -63,7 +58,9 @@ class PublicView(APIView):
     permission_classes = [AllowAny]
 
 
-class LoginView(PublicView):
+class LoginView(TokenObtainPairView):
+    """simplejwt's view with SIMPLE_JWT's TOKEN_OBTAIN_SERIALIZER (token_serializers)."""
+
     @extend_schema(
         request=LoginSerializer,
         responses={200: SessionSerializer, **errors(400, 401, 403, 429)},
@@ -113,7 +110,7 @@ class LoginView(PublicView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Count the attempt before anything else, so invalid bodies count too.
         raw_email = request.data.get("email") if isinstance(request.data, dict) else None
         enforce_ip_and_email(
@@ -122,27 +119,20 @@ class LoginView(PublicView):
             raw_email if isinstance(raw_email, str) else None,
             configured_rate("RATELIMIT_LOGIN"),
         )
-        data = validated(LoginSerializer, request)
-        session = services.login(
-            email=data["email"],
-            password=data["password"],
-            tenant_ref=data.get("tenant", ""),
-            request=request,
-        )
-        return Response(session_body(session))
+        return super().post(request, *args, **kwargs)
 
 
-class RefreshView(PublicView):
+class RefreshView(TokenRefreshView):
+    """simplejwt's view with SIMPLE_JWT's TOKEN_REFRESH_SERIALIZER (token_serializers)."""
+
     @extend_schema(
         request=RefreshSerializer,
         responses={200: SessionSerializer, **errors(400, 401)},
         auth=[],
         summary="Exchange a refresh token for a new pair (the old one dies)",
     )
-    def post(self, request: Request) -> Response:
-        data = validated(RefreshSerializer, request)
-        session = services.refresh(refresh_token=data["refresh_token"], request=request)
-        return Response(session_body(session))
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(APIView):
@@ -172,43 +162,17 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _still_honoured(raw: str) -> dict[str, Any]:
-    """The claims of an access or refresh token that is honoured right now, or Rejected."""
-    try:
-        token = verified(AccessToken, raw)
-    except Rejected as exc:
-        if exc.reason != "wrong_type":
-            raise
-        token = verified(RefreshToken, raw)
-        live = TokenFamily.objects.filter(
-            pk=token["family"],
-            user_id=token[USER_ID_CLAIM],
-            revoked_at__isnull=True,
-            membership__is_active=True,
-            membership__user__is_active=True,
-            membership__tenant__status__in=LIVE_TENANT_STATUSES,
-        )
-        if not live.exists():
-            raise Rejected("revoked", "This token has been revoked.")
-    else:
-        live_membership(token)
-    return dict(token.payload)
+class VerifyView(TokenVerifyView):
+    """simplejwt's view with SIMPLE_JWT's TOKEN_VERIFY_SERIALIZER (token_serializers)."""
 
-
-class VerifyView(PublicView):
     @extend_schema(
         request=VerifySerializer,
         responses={200: VerifyResponseSerializer, **errors(400, 401)},
         auth=[],
         summary="Check a token: signature, expiry and revocation",
     )
-    def post(self, request: Request) -> Response:
-        data = validated(VerifySerializer, request)
-        try:
-            claims = _still_honoured(data["token"])
-        except Rejected as exc:
-            raise ApiError(exc.message, code=f"token_{exc.reason}", status_code=401)
-        return Response({"valid": True, "claims": claims})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
 
 
 def _denylist_status() -> dict[str, object]:
@@ -235,7 +199,7 @@ class AuthHealthView(PublicView):
         healthy = key_id is not None and denylist["connected"]
         body = {
             "status": "healthy" if healthy else "degraded",
-            "algorithm": settings.JWT_ALGORITHM,
+            "algorithm": jwt_settings().ALGORITHM,
             "key_id": key_id,
             "denylist": denylist,
         }

@@ -1,7 +1,9 @@
-"""The gate every product API request passes: body size, suspension, then one metered call.
+"""The gate every product API request passes: one metered call.
 
-It runs in `initial()`, after DRF has authenticated the request and checked its role, so
-every view built on it is metered and no endpoint can forget to be.
+It runs in `initial()`, after DRF has authenticated the request and checked its role and
+the tenant's suspension (tenants.permissions.TenantActive), so every view built on it is
+metered and no endpoint can forget to be. The plan comes with the caller (the AuthContext):
+metering is the one statement billing.usage runs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from billing.usage import Caller, UsageResult, quota_exceeded_error, record_api_
 from catalytic.api_errors import ApiError
 from catalytic.metrics import QUOTA_REJECTIONS
 from lattices.exceptions import ProductError
-from lattices.services import ensure_product_access
 from tenants.permissions import auth_context
 
 
@@ -34,13 +35,10 @@ class MeteredProductAPIMixin:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         context = auth_context(request)
         assert context is not None  # the permission classes refused anonymous requests
-        tenant = context.tenant
-        ensure_product_access(tenant)
-        caller = Caller.of(user=request.user, api_key_id=context.api_key_id)
-        usage = record_api_call(tenant, caller=caller)
+        usage = record_api_call(context, caller=Caller.of_context(context))
         if not usage.allowed:
             QUOTA_REJECTIONS.labels(limit="api_calls_per_month").inc()
-            raise quota_exceeded_error(tenant, usage)
+            raise quota_exceeded_error(context, usage)
         self.usage = usage
 
     def handle_exception(self, exc: Exception) -> Response:

@@ -24,14 +24,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from accounts.principals import STAMPS
 from catalytic.api_errors import ApiError
 from catalytic.openapi import errors
-from lattices import kept, operations, services
+from lattices import operations, services
 from lattices.api import serializers as s
 from lattices.api.metering import MeteredProductAPIMixin
 from lattices.exceptions import InvalidRequest
-from lattices.kept import lattices_stamp
 from lattices.models import Lattice, LatticeOperation
 from tenants.permissions import ReadOrRole, TenantActive
 from tenants.viewsets import TenantScopedViewSet
@@ -82,25 +80,6 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     # Suspended tenants are refused (402) after the role check and before metering.
     permission_classes = [ReadOrRole, TenantActive]
     write_role = "member"
-
-    def get_object(self) -> Lattice:
-        """The tenant's lattice: this worker's kept row while the tenant's lattice stamp is
-        unchanged (lattices.kept), else the scoped query."""
-        raw = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        try:
-            key = (self.context.tenant_id, uuid.UUID(str(raw)))
-        except ValueError:
-            return super().get_object()  # the scoped query answers 404
-        tag = STAMPS.tag(lattices_stamp(self.context.tenant_id))
-        if tag is not None:
-            lattice = kept.LATTICES.get(key, tag)
-            if lattice is not None:
-                self.check_object_permissions(self.request, lattice)
-                return lattice
-        lattice = super().get_object()
-        if tag is not None and kept.keepable(lattice):
-            kept.LATTICES.put(key, tag, lattice)
-        return lattice
 
     @property
     def actor(self) -> Any:

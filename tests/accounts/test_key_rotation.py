@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -113,7 +114,8 @@ def age(pair, seconds: int):
 
 
 def test_prune_removes_only_keys_retired_longer_ago_than_asked(keys_dir, settings):
-    settings.JWT_REFRESH_TTL = settings.JWT_ACCESS_TTL  # short lifetimes for the test
+    # Refresh tokens shorter-lived than the pruning age, so retired keys may go.
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "REFRESH_TOKEN_LIFETIME": timedelta(minutes=15)}
     keyring()
     rotate()
     first, second = key_pairs_in(keys_dir)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from django.core.cache import cache
+from rest_framework.test import APIRequestFactory
 from rest_framework_simplejwt import tokens
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
+from accounts.authentication import JWTAuthentication
 from accounts.models import TokenFamily, User
 from accounts.tokens import AccessToken
 from tenants.models import AuditEvent, Membership, Role
@@ -84,12 +86,18 @@ def test_the_role_in_a_refreshed_token_comes_from_the_database(cast, login, anon
     assert response.json()["user"]["role"] == "admin"
 
 
-def test_a_role_change_applies_to_the_next_request_even_with_an_old_token(cast, login):
+def test_a_role_change_refuses_the_old_token_and_a_refresh_carries_the_new_role(cast, login, anon):
     tokens = login("admin@acme.example").json()
     client = bearer(tokens["access_token"])
     assert client.get("/api/tenants/api-keys").status_code == 200
     Membership.objects.filter(pk=cast.admin.pk).update(role=Role.VIEWER)
+
     response = client.get("/api/tenants/api-keys")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_revoked"
+    renewed = refresh(anon, tokens["refresh_token"]).json()
+    assert claims_of(renewed["access_token"])["role"] == "viewer"
+    response = bearer(renewed["access_token"]).get("/api/tenants/api-keys")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_role"
 
@@ -193,11 +201,21 @@ def test_an_access_token_issued_before_a_refresh_stays_refused_after_logout(cast
     assert refresh(anon, second["refresh_token"]).status_code == 401
 
 
-def test_a_jwt_request_costs_one_database_query(cast, login, django_assert_num_queries):
-    tokens = login("member@acme.example").json()
-    client = bearer(tokens["access_token"])
+def test_authentication_costs_one_query_and_loads_the_user_only_when_asked(
+    cast, login, django_assert_num_queries
+):
+    access = login("member@acme.example").json()["access_token"]
+    request = APIRequestFactory().get("/api/lattices", HTTP_AUTHORIZATION=f"Bearer {access}")
     with django_assert_num_queries(1):
-        assert client.get("/api/tenants/current").status_code == 200
+        user, context = JWTAuthentication().authenticate(request)
+    assert (context.tenant_id, context.user_id, context.role) == (
+        cast.tenant.pk,
+        cast.member.user_id,
+        "member",
+    )
+    assert context.tenant_status == "active"
+    with django_assert_num_queries(1):
+        assert user.email == "member@acme.example"
 
 
 def test_an_access_token_lives_its_full_lifetime_when_a_second_ticks_during_issue(

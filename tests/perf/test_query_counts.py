@@ -1,11 +1,10 @@
 """Query budgets of the hot API endpoints: a regression (an N+1, a lost cache) fails here.
 
-Counts are taken on a warm worker (two earlier requests), which is what production sees.
-The principal (membership, user, tenant, plan and session) is one query, or none on a warm
-worker where Redis holds the access stamps (accounts.principals); the lattice row is
-another, or none there too (lattices.kept); the metering is one statement on PostgreSQL
-(spend, count and day's history) and three through the ORM elsewhere. Transaction
-control (BEGIN, COMMIT, savepoints) is not counted.
+Counts are taken after two earlier requests (the month's usage row exists, an API key's
+last use is written). Authentication is one query (the caller confirmed, with its
+tenant's status and subscription); the lattice row is another; the metering is one
+statement on PostgreSQL (spend, count and day's history) and three through the ORM
+elsewhere. Transaction control (BEGIN, COMMIT, savepoints) is not counted.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -40,12 +38,8 @@ def warm_then_count(call: Any) -> tuple[Any, list[str]]:
     return response, [s for s in sql if not s.startswith(TRANSACTION_CONTROL)]
 
 
-def auth_queries() -> int:
-    return 0 if settings.REDIS_URL else 1
-
-
-def lattice_queries() -> int:
-    return 0 if settings.REDIS_URL else 1
+AUTHENTICATION = 1
+LATTICE = 1
 
 
 def test_a_lattice_read_with_a_token_costs_the_metering_and_at_most_two_reads(
@@ -55,7 +49,7 @@ def test_a_lattice_read_with_a_token_costs_the_metering_and_at_most_two_reads(
 
     _, sql = warm_then_count(lambda: client.get(f"/api/lattices/{lattice.id}"))
 
-    assert len(sql) == metering() + auth_queries() + lattice_queries()
+    assert len(sql) == metering() + AUTHENTICATION + LATTICE
     assert sum("usagecounter" in s for s in sql) == (1 if connection.vendor == "postgresql" else 2)
 
 
@@ -65,7 +59,7 @@ def test_a_lattice_read_with_an_api_key_costs_the_same(cast, api_key_client, lat
 
     _, sql = warm_then_count(lambda: client.get(f"/api/lattices/{lattice.id}"))
 
-    assert len(sql) == metering() + auth_queries() + lattice_queries()
+    assert len(sql) == metering() + AUTHENTICATION + LATTICE
 
 
 def test_listing_lattices_does_not_grow_with_their_number(cast, client_for, lattice):
@@ -83,7 +77,7 @@ def test_listing_lattices_does_not_grow_with_their_number(cast, client_for, latt
     assert len(response.json()["results"]) == 3
     # metering, the principal and the page (a first page holding every lattice needs no
     # COUNT)
-    assert len(few) == len(many) == metering() + auth_queries() + 1
+    assert len(few) == len(many) == metering() + AUTHENTICATION + 1
 
 
 def test_a_list_longer_than_a_page_is_counted_and_linked(cast, client_for, lattice):
@@ -123,7 +117,8 @@ def test_a_path_costs_metering_and_one_operation_insert(cast, client_for, lattic
     assert response.json()["length"] == 18
     inserts = [s for s in sql if s.startswith("INSERT")]
     assert len(inserts) == 1 and "lattices_latticeoperation" in inserts[0]
-    assert len(sql) == metering() + 1 + auth_queries() + lattice_queries()
+    # the operation reads its tenant (plan budget) and its actor by primary key
+    assert len(sql) == metering() + 1 + AUTHENTICATION + LATTICE + 2
 
 
 def test_the_usage_summary_reads_the_counter_and_counts_lattices(cast, client_for, lattice):
@@ -132,8 +127,8 @@ def test_the_usage_summary_reads_the_counter_and_counts_lattices(cast, client_fo
     response, sql = warm_then_count(lambda: client.get("/api/tenants/usage"))
 
     assert response.json()["lattices"]["used"] == 1
-    # the month's counter and the lattice count
-    assert len(sql) == 2 + auth_queries()
+    # the tenant row, the month's counter and the lattice count
+    assert len(sql) == 3 + AUTHENTICATION
 
 
 def test_the_subscription_status_reads_the_counter_and_the_lattice_count(cast, client_for):
@@ -143,7 +138,7 @@ def test_the_subscription_status_reads_the_counter_and_the_lattice_count(cast, c
         lambda: client.get(f"/api/subscriptions/status/{cast.tenant.id}")
     )
 
-    # the subscription and plan come with the principal; usage reads the counter and
-    # counts the lattices
+    # the tenant row with its subscription and plan; usage reads the counter and counts
+    # the lattices
     assert response.json()["plan"]["code"] == "free"
-    assert len(sql) == 2 + auth_queries()
+    assert len(sql) == 3 + AUTHENTICATION

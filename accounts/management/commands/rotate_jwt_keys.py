@@ -16,6 +16,7 @@ from accounts.jwt_keys import (
     write_key_pair,
 )
 from accounts.jwt_keys import keyring as current_keyring
+from accounts.tokens import jwt_settings
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         prune_after = None
         if options["prune_older_than"]:
             prune_after = parse_duration(options["prune_older_than"])
-            minimum = settings.JWT_REFRESH_TTL.total_seconds()
+            minimum = jwt_settings().REFRESH_TOKEN_LIFETIME.total_seconds()
             if prune_after < minimum:
                 raise CommandError(
                     f"--prune-older-than must be at least the refresh-token lifetime "
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             "     openssl pkey -in new.private.pem -pubout -out new.public.pem\n"
             f"  2. Copy the CURRENT public key into {keys_dir} as <name>.public.pem, so tokens\n"
             "     it signed keep verifying until they expire (refresh tokens: "
-            f"{int(settings.JWT_REFRESH_TTL.total_seconds())}s).\n"
+            f"{int(jwt_settings().REFRESH_TOKEN_LIFETIME.total_seconds())}s).\n"
             "  3. Point JWT_PRIVATE_KEY_PATH / JWT_PUBLIC_KEY_PATH at the new pair and roll the\n"
             "     workers (they also reload changed key files within "
             f"{settings.JWT_KEYS_RECHECK_SECONDS}s).\n"
