@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -35,34 +34,14 @@ from django.utils.functional import SimpleLazyObject
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 
-from accounts.models import ApiKey, TokenFamily, User
+from accounts import credentials
+from accounts.models import ApiKey, User
 from accounts.tokens import USER_ID_CLAIM, Rejected, jwt_settings, verified
 from catalytic.api_errors import ApiError
-from tenants.context import AuthContext, SubscriptionFacts
+from tenants.context import AuthContext
 from tenants.models import Role, Tenant
 
 API_KEY_PREFIX = "cat_"
-
-# The tenant's status and subscription, read with the caller (`tenant` is the path from
-# the queried row to its tenant).
-TENANT_FACTS = (
-    "status",
-    "subscription__status",
-    "subscription__plan__code",
-    "subscription__trial_end",
-    "subscription__stripe_subscription_id",
-)
-
-
-def _facts(tenant: str) -> list[str]:
-    return [f"{tenant}__{name}" for name in TENANT_FACTS]
-
-
-def _subscription(row: Sequence[Any]) -> SubscriptionFacts | None:
-    status, plan_code, trial_end, stripe_id = row
-    if status is None:
-        return None  # no subscription row: the Free plan
-    return SubscriptionFacts(status, plan_code, trial_end, stripe_id)
 
 
 def _unauthorized(code: str, message: str) -> ApiError:
@@ -76,31 +55,23 @@ def lazy_user(user_id: Any) -> User:
 
 def confirm_access_token(token: Any) -> AuthContext:
     """The caller behind a verified access token, if its claims are still true; else
-    Rejected("revoked"). One query, by the sign-in's primary key."""
-    row = (
-        TokenFamily.objects.filter(
-            pk=token["family"],
-            revoked_at__isnull=True,
-            user_id=token[USER_ID_CLAIM],
-            membership__tenant_id=token["tenant_id"],
-            membership__role=token["role"],
-            membership__is_active=True,
-            membership__user__is_active=True,
-            membership__tenant__status__in=Tenant.LIVE_STATUSES,
-        )
-        .values_list(*_facts("membership__tenant"))
-        .first()
+    Rejected("revoked"). One query (accounts.credentials)."""
+    tenant_id = uuid.UUID(token["tenant_id"])
+    user_id = uuid.UUID(token[USER_ID_CLAIM])
+    family = uuid.UUID(token["family"])
+    tenant = credentials.live_sign_in(
+        family=family, user_id=user_id, tenant_id=tenant_id, role=token["role"], now=timezone.now()
     )
-    if row is None:
+    if tenant is None:
         raise Rejected("revoked", "This token has been revoked.")
     return AuthContext(
-        tenant_id=uuid.UUID(token["tenant_id"]),
+        tenant_id=tenant_id,
         role=token["role"],
         method="jwt",
-        tenant_status=row[0],
-        subscription=_subscription(row[1:]),
-        user_id=uuid.UUID(token[USER_ID_CLAIM]),
-        family=uuid.UUID(token["family"]),
+        tenant_status=tenant.status,
+        subscription=tenant.subscription,
+        user_id=user_id,
+        family=family,
     )
 
 
@@ -143,19 +114,6 @@ def split_api_key(key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
-API_KEY_FIELDS = (
-    "id",
-    "tenant_id",
-    "key_hash",
-    "scope",
-    "revoked_at",
-    "expires_at",
-    "last_used_at",
-    "created_by_id",
-    *_facts("tenant"),
-)
-
-
 class ApiKeyAuthentication(BaseAuthentication):
     """`X-API-Key: cat_<prefix>_<secret>`.
 
@@ -177,40 +135,34 @@ class ApiKeyAuthentication(BaseAuthentication):
         parts = split_api_key(raw)
         if parts is None:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        row = ApiKey.objects.filter(prefix=parts[0]).values_list(*API_KEY_FIELDS).first()
+        now = timezone.now()
+        stale_before = now - settings.API_KEY_TOUCH_INTERVAL
+        key = credentials.api_key_by_prefix(parts[0], now=now, used_since=stale_before)
         # SECURITY: constant-time comparison of the hash; an unknown prefix and a
         # wrong secret give the same answer.
-        if row is None or not hmac.compare_digest(row[2], hash_api_key(raw)):
+        if key is None or not hmac.compare_digest(key.key_hash, hash_api_key(raw)):
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        (key_id, tenant_id, _, scope, revoked_at, expires_at, last_used_at, creator_id) = row[:8]
-        tenant_status = row[8]
-        now = timezone.now()
-        if revoked_at is not None:
+        if key.revoked:
             raise _unauthorized("api_key_revoked", "This API key has been revoked.")
-        if expires_at is not None and expires_at <= now:
+        if key.expired:
             raise _unauthorized("api_key_expired", "This API key has expired.")
-        if tenant_status not in Tenant.LIVE_STATUSES:
+        if key.tenant.status not in Tenant.LIVE_STATUSES:
             raise _unauthorized("invalid_api_key", "This API key is not valid.")
-        _touch(key_id, last_used_at, now)
+        if not key.used_recently:
+            # Use is recorded at most once per API_KEY_TOUCH_INTERVAL, not a write per
+            # request; the conditional UPDATE lets one of many concurrent workers win.
+            ApiKey.objects.filter(pk=key.id).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before)
+            ).update(last_used_at=now)
         context = AuthContext(
-            tenant_id=tenant_id,
-            role=Role.MEMBER if scope == ApiKey.Scope.WRITE else Role.VIEWER,
+            tenant_id=key.tenant_id,
+            role=Role.MEMBER if key.scope == ApiKey.Scope.WRITE else Role.VIEWER,
             method="api_key",
-            tenant_status=tenant_status,
-            subscription=_subscription(row[9:]),
-            scope=scope,
-            api_key_id=key_id,
+            tenant_status=key.tenant.status,
+            subscription=key.tenant.subscription,
+            scope=key.scope,
+            api_key_id=key.id,
         )
+        creator_id = key.created_by_id
         user = lazy_user(creator_id) if creator_id is not None else AnonymousUser()
         return user, context
-
-
-def _touch(key_id: Any, last_used_at: Any, now: Any) -> None:
-    """Record use at most once per API_KEY_TOUCH_INTERVAL, not a write per request."""
-    stale_before = now - settings.API_KEY_TOUCH_INTERVAL
-    if last_used_at is not None and last_used_at > stale_before:
-        return
-    # The conditional UPDATE lets one of many concurrent workers win the write.
-    ApiKey.objects.filter(pk=key_id).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before)
-    ).update(last_used_at=now)

@@ -26,8 +26,7 @@ def entitled_plan_code(subscription: SubscriptionFacts | None) -> str:
     if (
         subscription.status == "trialing"
         and not subscription.stripe_subscription_id
-        and subscription.trial_end is not None
-        and subscription.trial_end <= timezone.now()
+        and subscription.trial_ended
     ):
         # The sign-up trial (no Stripe subscription behind it) ran out without Checkout.
         return DEFAULT_PLAN_CODE
@@ -49,7 +48,7 @@ def tenant_plan_code(tenant: Any) -> str:
         SubscriptionFacts(
             subscription.status,
             subscription.plan.code,
-            subscription.trial_end,
+            subscription.trial_end is not None and subscription.trial_end <= timezone.now(),
             subscription.stripe_subscription_id,
         )
     )

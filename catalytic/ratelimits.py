@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django_ratelimit.core import get_usage
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
@@ -94,8 +94,9 @@ def count_hits(counters: Sequence[Counter], now: float | None = None) -> int:
     for group, value, rate in counters:
         limit, period = parse_rate(rate)
         start = int(now) - int(now) % period
-        key = cache.make_key(f"throttle:{group}:{value or 'unknown'}:{start}")
-        windows.append((group, key, limit, start + period))
+        windows.append(
+            (group, f"throttle:{group}:{value or 'unknown'}:{start}", limit, start + period)
+        )
     try:
         counts = _increment(windows)
     except Exception as exc:  # noqa: BLE001 - any cache failure: fail open, see above
@@ -110,17 +111,19 @@ def count_hits(counters: Sequence[Counter], now: float | None = None) -> int:
 
 
 def _increment(windows: list[tuple[str, str, int, int]]) -> list[int]:
-    if isinstance(cache, RedisCache):
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
         pipe = get_redis_connection("default").pipeline(transaction=False)
-        for _group, key, _limit, ends in windows:
+        for _group, name, _limit, ends in windows:
+            key = backend.make_key(name)
             pipe.incr(key)
             # A second past the window's end, so a late hit never finds it gone.
             pipe.expireat(key, ends + 1, nx=True)
         return [int(found) for found in pipe.execute()[0::2]]
     counts = []
-    for _group, key, _limit, ends in windows:  # the local-memory cache of one process
-        cache.add(key, 0, timeout=ends + 1 - time.time())
-        counts.append(cache.incr(key))
+    for _group, name, _limit, ends in windows:  # the local-memory cache of one process
+        backend.add(name, 0, timeout=ends + 1 - time.time())
+        counts.append(backend.incr(name))
     return counts
 
 

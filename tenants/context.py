@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 
 from tenants.models import Tenant
@@ -25,7 +24,7 @@ class SubscriptionFacts:
 
     status: str
     plan_code: str
-    trial_end: datetime | None
+    trial_ended: bool  # its trial_end has passed
     stripe_subscription_id: str
 
 
