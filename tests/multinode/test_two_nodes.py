@@ -80,6 +80,25 @@ def test_a_refresh_token_reused_on_node_b_revokes_the_family_issued_on_node_a(
     assert statuses(live.front, second["access_token"]) == [401] * 4
 
 
+def test_an_api_key_revoked_on_node_a_is_refused_on_node_b_at_once(live: Cluster) -> None:
+    owner = login(live.a, live.accounts["sessions"])["access_token"]
+    status, created = live.a.request(
+        "POST", "/api/tenants/api-keys", {"name": "two nodes", "scope": "read"}, token=owner
+    )
+    assert status == 201, created
+    with_key = {"X-API-Key": created["key"]}
+
+    def key_statuses(client: App) -> list[int]:
+        return [client.request("GET", "/api/lattices", headers=with_key)[0] for _ in range(4)]
+
+    assert key_statuses(live.b) == [200] * 4
+    status, body = live.a.request("DELETE", f"/api/tenants/api-keys/{created['id']}", token=owner)
+    assert status == 204, body
+
+    assert key_statuses(live.b) == [401] * 4
+    assert key_statuses(live.front) == [401] * 4
+
+
 # --- a new signing key, on a key folder both hosts share ---------------------------------
 
 
