@@ -7,8 +7,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the OpenAPI security schemes of our authentication classes.
-        from accounts import schema  # noqa: F401
+        # Registers the system checks and the OpenAPI security schemes of our
+        # authentication classes.
+        from accounts import checks, schema  # noqa: F401
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -134,17 +135,20 @@ class RegisterView(PublicView):
             request, "register", _raw_email(request), configured_rate("RATELIMIT_REGISTER")
         )
         data = validated(RegisterSerializer, request)
-        membership = register_tenant(
-            company_name=data["company_name"],
-            email=data["email"],
-            password=data["password"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            domain=data["domain"],
-            plan_code=data["plan_code"],
-            request=request,
-        )
-        session = sessions.start_session(membership=membership, request=request)
+        # One transaction with the first token pair: if it cannot be issued, no tenant,
+        # user or welcome email is left behind.
+        with transaction.atomic():
+            membership = register_tenant(
+                company_name=data["company_name"],
+                email=data["email"],
+                password=data["password"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                domain=data["domain"],
+                plan_code=data["plan_code"],
+                request=request,
+            )
+            session = sessions.start_session(membership=membership, request=request)
         tenant = membership.tenant
         body = {
             "tenant": {

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.checks import run_checks
 from django.db import DatabaseError, connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -85,7 +86,18 @@ def _run(
         return {**fallback, "error": type(exc).__name__}
 
 
+def _failed_startup_checks() -> list[str]:
+    """Ids of the failing "startup" system checks (say, JWT keys that cannot be loaded:
+    no token could be signed), which catalytic/wsgi.py refuses to start with."""
+    return [
+        message.id or str(message)
+        for message in run_checks(tags=["startup"], include_deployment_checks=True)
+        if message.is_serious()
+    ]
+
+
 def health_report() -> tuple[str, dict[str, Any]]:
+    failed_checks = _failed_startup_checks()
     database = _run(
         _probe_database, {"connected": False, "vendor": connection.vendor}, _database_thread
     )
@@ -93,7 +105,7 @@ def health_report() -> tuple[str, dict[str, Any]]:
         redis = _run(_probe_redis, {"connected": False, "commands_processed": 0})
     else:
         redis = {"configured": False}
-    if not database["connected"]:
+    if not database["connected"] or failed_checks:
         state = "unhealthy"
     elif redis.get("connected") is False:
         # The app still serves (revocations fall back to the database), but the
@@ -105,6 +117,7 @@ def health_report() -> tuple[str, dict[str, Any]]:
         "status": state,
         "database": database,
         "redis": redis,
+        "startup_checks": {"passed": not failed_checks, "failed": failed_checks},
         "timestamp": iso_utc(timezone.now()),
     }
 

@@ -118,3 +118,17 @@ def test_an_unknown_plan_is_400(anon, plans):
     assert response.status_code == 400
     assert "plan_code" in response.json()["error"]["details"]
     assert not Tenant.objects.exists()
+
+
+def test_a_sign_up_whose_tokens_cannot_be_issued_leaves_nothing_behind(anon, plans, monkeypatch):
+    def no_signer(*args, **kwargs):
+        raise RuntimeError("the signing key went away")
+
+    monkeypatch.setattr("accounts.sessions.RefreshToken.issue", no_signer)
+    anon.raise_request_exception = False
+
+    assert signup(anon).status_code == 500
+    assert not Tenant.objects.exists()
+    assert not User.objects.filter(email="bill@initech.example").exists()
+    assert not OutboxMessage.objects.exists()
+    assert not AuditEvent.objects.filter(action="tenant.registered").exists()
