@@ -7,6 +7,7 @@ defaults are refused at start-up (see the checks at the end of this module).
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -346,8 +347,21 @@ STRIPE_API_BASE = env_url("STRIPE_API_BASE", schemes=("http", "https"))
 STRIPE_LIVE_MODE = STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY if not STRIPE_LIVE_MODE else ""
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
-if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
-    raise ImproperlyConfigured("STRIPE_SECRET_KEY must be a Stripe secret key (sk_... or rk_...)")
+# Stripe's keys are a kind prefix, the mode, then letters and digits: a key pasted with a
+# quote, a space or a truncation is refused here rather than as a 500 on the first webhook.
+if STRIPE_SECRET_KEY and not re.fullmatch(
+    r"(sk|rk)_(test|live)_[0-9A-Za-z]{8,}", STRIPE_SECRET_KEY
+):
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY must be a Stripe secret or restricted key: sk_test_, sk_live_, "
+        "rk_test_ or rk_live_ followed by letters and digits"
+    )
+if STRIPE_PUBLISHABLE_KEY and not re.fullmatch(
+    r"pk_(test|live)_[0-9A-Za-z]{8,}", STRIPE_PUBLISHABLE_KEY
+):
+    raise ImproperlyConfigured(
+        "STRIPE_PUBLISHABLE_KEY must be pk_test_ or pk_live_ followed by letters and digits"
+    )
 # billing.stripe_client applies these to every Stripe call (ours and dj-stripe's).
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2, minimum=0)
 STRIPE_CONNECT_TIMEOUT = env_int("STRIPE_CONNECT_TIMEOUT", 5, minimum=1)

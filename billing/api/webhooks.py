@@ -1,7 +1,8 @@
 """POST /api/stripe/webhooks: verify, store through dj-stripe, run our handlers.
 
 The signature is checked before anything is stored, so forged or replayed
-requests leave no row behind. A verified event is recorded as a dj-stripe
+requests leave no row behind. An event of a type no handler acts on is acknowledged at
+once (Stripe's API is not asked for it). Any other verified event is recorded as a dj-stripe
 WebhookEventTrigger (visible, and re-processable, in the admin) and processed by
 dj-stripe, whose signals run `billing.handlers`. A failure answers 500 so Stripe
 retries; the rolled-back event is then processed again from scratch.
@@ -22,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from djstripe.models import WebhookEventTrigger
 
+from billing.handlers import HANDLERS
 from billing.stripe_client import stripe_client, webhooks_missing
 from catalytic.api_errors import error_response
 from catalytic.metrics import WEBHOOK_EVENTS
@@ -104,6 +106,12 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     # Signed by Stripe, so the label set stays Stripe's own (bounded) list of types.
     event_type = str(data.get("type") or "unknown")[:64]
 
+    if event_type not in HANDLERS:
+        # Nothing here acts on it: acknowledged without asking Stripe for it again, so an
+        # outage of Stripe's API cannot turn it into a retried 500.
+        WEBHOOK_EVENTS.labels("stripe", event_type, "ignored").inc()
+        return JsonResponse({"received": True, "event": data.get("id"), "type": event_type})
+
     api_key = stripe_client().api_key
     trigger = WebhookEventTrigger.objects.create(
         remote_ip=request.META.get("REMOTE_ADDR") or "0.0.0.0",  # noqa: S104 - a value, not a bind
@@ -115,7 +123,16 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         with transaction.atomic():
             trigger.process(save=True, api_key=api_key)
     except Exception as exc:  # noqa: BLE001 - any failure must reach Stripe as a retryable 5xx
-        logger.exception("Stripe event %s (%s) failed", data.get("id"), data.get("type"))
+        if isinstance(exc, stripe.StripeError):
+            # Stripe's API is down or refusing: an outage, not a fault of ours to trace.
+            logger.warning(
+                "Stripe event %s (%s) not processed, Stripe's API failed: %s; Stripe will retry",
+                data.get("id"),
+                event_type,
+                exc,
+            )
+        else:
+            logger.exception("Stripe event %s (%s) failed", data.get("id"), event_type)
         trigger.exception = str(exc)[: WebhookEventTrigger._meta.get_field("exception").max_length]
         trigger.traceback = format_exc()
         trigger.save(update_fields=["exception", "traceback", "updated"])
