@@ -86,12 +86,24 @@ def pytest_args(args: list[str]) -> list[str]:
     return ["-m", "pytest", "-rs", *args]
 
 
+def site_url(address: str) -> str:
+    """The URL people open for `runserver ADDRESS`: emails link there."""
+    host, _, port = address.rpartition(":")
+    if not host or host in ("127.0.0.1", "0.0.0.0"):  # noqa: S104 - a name, not a bind
+        host = "localhost"
+    return f"http://{host}:{port}"
+
+
 def serve(args: list[str]) -> None:
     ensure_venv("requirements.txt")
-    run(PYTHON, "manage.py", "init_db")
     address = args[0] if args else "127.0.0.1:8000"
-    print(f"\nCatalytic is starting on http://{address.replace('127.0.0.1', 'localhost')}\n")
-    run(PYTHON, "manage.py", "runserver", address)
+    if ":" not in address:
+        address = f"127.0.0.1:{address}"  # runserver's own shorthand: a port alone
+    # Unless SITE_URL is set, links in emails point where this server listens.
+    env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL") or site_url(address)}
+    run(PYTHON, "manage.py", "init_db", env=env)
+    print(f"\nCatalytic is starting on {env['SITE_URL']}\n")
+    run(PYTHON, "manage.py", "runserver", address, env=env)
 
 
 def test(args: list[str]) -> None:

@@ -115,3 +115,46 @@ def test_serve_takes_the_address_to_listen_on(
 
     assert ran[-1] == ("manage.py", "runserver", "127.0.0.1:9000")
     assert "http://localhost:9000" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("address", "site"),
+    [
+        ("127.0.0.1:8101", "http://localhost:8101"),
+        ("0.0.0.0:9000", "http://localhost:9000"),
+        ("lattice.test:8000", "http://lattice.test:8000"),
+        ("8200", "http://localhost:8200"),
+    ],
+)
+def test_serve_links_emails_to_the_address_it_serves_on(
+    dev: ModuleType, commands: list[tuple], monkeypatch: pytest.MonkeyPatch, address, site
+) -> None:
+    monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
+    monkeypatch.delenv("SITE_URL", raising=False)
+    ran: list[dict] = []
+    monkeypatch.setattr(
+        dev.subprocess,
+        "run",
+        lambda argv, **kwargs: ran.append(kwargs["env"]) or type("Done", (), {"returncode": 0})(),
+    )
+
+    dev.serve([address])
+
+    assert [env["SITE_URL"] for env in ran] == [site, site]  # init_db, then runserver
+
+
+def test_serve_keeps_a_site_url_that_is_set(
+    dev: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
+    monkeypatch.setenv("SITE_URL", "https://catalytic.example.com")
+    ran: list[dict] = []
+    monkeypatch.setattr(
+        dev.subprocess,
+        "run",
+        lambda argv, **kwargs: ran.append(kwargs["env"]) or type("Done", (), {"returncode": 0})(),
+    )
+
+    dev.serve(["127.0.0.1:8101"])
+
+    assert {env["SITE_URL"] for env in ran} == {"https://catalytic.example.com"}

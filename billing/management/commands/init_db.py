@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from billing.models import Plan, Subscription
 from billing.seeding import seed_plans
@@ -35,7 +37,7 @@ class Command(BaseCommand):
         out(f"Database Type: {VENDORS.get(connection.vendor, connection.vendor)}")
         out("Creating database tables...")
         if not options["skip_migrate"]:
-            call_command("migrate", interactive=False, verbosity=0)
+            self.migrate()
         out("✓ All tables created successfully")
         out("")
         out("Seeding subscription plans...")
@@ -59,3 +61,16 @@ class Command(BaseCommand):
         out(RULE)
         out("")
         out(self.style.SUCCESS("✅ Database initialization complete!"))
+
+    def migrate(self) -> None:
+        """Apply the migrations, saying on stderr which one runs (stdout is the report)."""
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if not pending:
+            return
+        self.stderr.write(
+            f"Applying {len(pending)} migrations; a new database takes about a minute "
+            "(dj-stripe's are most of it)."
+        )
+        self.stdout.flush()
+        call_command("migrate", interactive=False, verbosity=1, stdout=sys.stderr)
