@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from catalytic import health, live_metrics, ping
-from catalytic.api_docs import ApiDocsView
+from catalytic.api_docs import ApiDocsView, BrowsableSchemaView
 
 admin.site.site_header = "Catalytic staff"
 admin.site.site_title = "Catalytic staff"
@@ -17,6 +17,7 @@ urlpatterns = [
     # The product API first: Django tries patterns in order, and these are the busiest.
     path("api/", include("lattices.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema.json", BrowsableSchemaView.as_view(), name="api-schema-json"),
     path("api/docs/", ApiDocsView.as_view(), name="api-docs"),
     path("api/tenants/", include("billing.api.usage_urls")),
     path("api/tenants/", include("lattices.export_urls")),

@@ -120,3 +120,15 @@ def test_the_schema_has_request_and_response_examples(
         assert content(operation["requestBody"]).get("examples"), "no request example"
     for status in statuses:
         assert content(operation["responses"][status]).get("examples"), f"no {status} example"
+
+
+def test_the_footer_links_a_schema_a_browser_shows(client):
+    page = client.get("/login/").content.decode()
+    assert 'href="/api/docs/"' in page and 'href="/api/schema.json"' in page
+    assert page.index('href="/api/docs/"') < page.index('href="/api/schema.json"')
+
+    browser = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    response = client.get("/api/schema.json", **browser)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["openapi"].startswith("3.")

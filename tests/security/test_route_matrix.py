@@ -62,6 +62,7 @@ ROWS: list[Row] = [
     Row("ping", "get", "/ping", S("200 200 200 200 200 200 200")),
     Row("metrics", "get", "/metrics", S("200 200 200 200 200 200 200")),
     Row("api-schema", "get", "/api/schema/", S("200 200 200 200 200 200 200")),
+    Row("api-schema-json", "get", "/api/schema.json", S("200 200 200 200 200 200 200")),
     Row("api-docs", "get", "/api/docs/", S("200 200 200 200 200 200 200")),
     # --- auth API -----------------------------------------------------------------------
     Row(
