@@ -96,7 +96,10 @@ def test_probes_reuse_one_connection_where_connections_persist(client, monkeypat
     from django.db import connection
 
     if not connection.settings_dict["CONN_MAX_AGE"]:
-        pytest.skip("the embedded default (SQLite) keeps no connections")
+        pytest.skip(
+            "the embedded default (SQLite) keeps no connections; set "
+            "DATABASE_URL=postgresql://... to run it"
+        )
     health.close_database_probe()
     opened = connections_opened(monkeypatch)
 
@@ -112,7 +115,10 @@ def test_a_kept_connection_that_died_is_replaced_without_reporting_an_outage(cli
     from django.db import connection, connections
 
     if not connection.settings_dict["CONN_MAX_AGE"]:
-        pytest.skip("no kept connection with the embedded default")
+        pytest.skip(
+            "no kept connection with the embedded default (SQLite); set "
+            "DATABASE_URL=postgresql://... to run it"
+        )
     assert client.get("/health").status_code == 200
 
     # The kept connection is lost; Django still thinks it is open.
