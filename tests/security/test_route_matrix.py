@@ -590,6 +590,7 @@ ADMIN_MODELS = {
     "billing": {"plan", "subscription", "usagecounter"},
     "notifications": {"outboxmessage", "suppression"},
     "lattices": {"lattice", "latticeoperation"},
+    "webhooks": {"webhookendpoint", "webhookdelivery"},
 }
 
 
