@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from lattices import services
 from lattices.models import Lattice, LatticeOperation
 from tenants.models import IdempotencyKey, Invitation
 from tests.lattices.conftest import calls_used
@@ -139,6 +140,24 @@ def test_a_refused_call_frees_the_key_for_the_retry(cast, client_for, set_calls_
     response = post(member, LIST, BODY, "later")
 
     assert response.status_code == 201 and not response.has_header("Idempotent-Replayed")
+
+
+def test_a_server_error_frees_the_key_for_the_retry(cast, client_for, monkeypatch):
+    member = client_for(cast.member)
+    member.raise_request_exception = False
+    create = services.create_lattice
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "create_lattice", broken)
+    assert post(member, LIST, BODY, "after-500").status_code == 500
+    monkeypatch.setattr(services, "create_lattice", create)
+
+    response = post(member, LIST, BODY, "after-500")
+
+    assert response.status_code == 201 and not response.has_header("Idempotent-Replayed")
+    assert Lattice.objects.for_tenant(cast.tenant).count() == 1
 
 
 def test_a_retried_api_key_create_returns_the_same_key_once_made(cast, client_for):
