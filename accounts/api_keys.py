@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.authentication import API_KEY_PREFIX, hash_api_key
 from accounts.models import ApiKey
 from catalytic.api_errors import ApiError
-from tenants import audit
+from tenants import audit, events
 
 PREFIX_LENGTH = 8
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -74,6 +74,7 @@ def create_api_key(
                     scope=scope,
                     prefix=prefix,
                 )
+                events.emit(tenant, events.API_KEY_CREATED, events.api_key_data(api_key))
             return NewApiKey(api_key, key)
         except IntegrityError:
             continue  # a prefix collision (1 in 2.8e12 per pair): draw again
@@ -97,3 +98,4 @@ def revoke_api_key(*, tenant: Any, actor: Any, api_key: ApiKey, request: Any = N
                 name=api_key.name,
                 prefix=api_key.prefix,
             )
+            events.emit(tenant, events.API_KEY_REVOKED, events.api_key_data(api_key))

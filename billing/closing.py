@@ -21,7 +21,7 @@ from billing.services import cancel_subscription
 from billing.state import current_stripe_subscription, subscription_for
 from catalytic.api_errors import ApiError
 from notifications import emails
-from tenants import lifecycle
+from tenants import events, lifecycle
 from tenants.models import Membership, Tenant
 
 
@@ -66,7 +66,8 @@ def close_tenant(*, tenant: Tenant, actor: Any, confirm: Any, request: Any = Non
             api_keys_revoked=revoked_keys,
             members=len(memberships),
         )
-        emails.send_workspace_closed(
-            tenant=tenant, closed_by=actor, purge_after=lifecycle.purge_due_at(tenant)
-        )
+        purge_after = lifecycle.purge_due_at(tenant)
+        emails.send_workspace_closed(tenant=tenant, closed_by=actor, purge_after=purge_after)
+        closing = {"purge_after": purge_after.isoformat() if purge_after else None}
+        events.emit(tenant, events.WORKSPACE_CLOSING, closing)
     return tenant

@@ -19,7 +19,7 @@ from djstripe.models import Subscription as StripeSubscription
 
 from billing.models import Plan, Subscription
 from billing.plans import DEFAULT_PLAN_CODE, INTERVALS, parse_lookup_key
-from tenants import audit
+from tenants import audit, events
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,7 @@ def sync_tenant_subscription(
     if local is None:
         local = Subscription(tenant=tenant, plan=free, status=Subscription.Status.ACTIVE)
     previous_plan = local.plan.code if local.plan_id else DEFAULT_PLAN_CODE
+    before = _customer_view(local) if local.pk else None
 
     stripe_sub = current_stripe_subscription(tenant)
     if stripe_sub is not None:
@@ -174,9 +175,24 @@ def sync_tenant_subscription(
             source=source,
             request=request,
         )
+    after = _customer_view(local)
+    if after != before:
+        events.emit(tenant, events.SUBSCRIPTION_UPDATED, {**after, "previous": before})
     # Whoever holds this tenant (request.auth.tenant) sees the new state at once.
     tenant.subscription = local
     return local
+
+
+def _customer_view(local: Subscription) -> dict[str, Any]:
+    """What a customer's systems learn of their subscription (`subscription.updated`)."""
+    end = local.current_period_end
+    return {
+        "plan": local.plan.code,
+        "status": local.status,
+        "interval": local.interval,
+        "cancel_at_period_end": local.cancel_at_period_end,
+        "current_period_end": end.isoformat() if end else None,
+    }
 
 
 def _apply_stripe_subscription(

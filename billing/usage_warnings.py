@@ -16,6 +16,7 @@ from django.db import transaction
 
 from billing.models import UsageWarning
 from notifications.emails import send_usage_warning
+from tenants import events
 
 THRESHOLDS = (80, 100)
 
@@ -66,4 +67,15 @@ def warn_once(
                     limit=limit,
                     resets_on=resets_on,
                     dedupe_key=f"usage-warning:{tenant.pk}:{period_start.isoformat()}:{percent}",
+                )
+                events.emit(
+                    tenant,
+                    events.USAGE_THRESHOLD,
+                    {
+                        "percent": percent,
+                        "used": used,
+                        "limit": limit,
+                        "period_start": period_start.isoformat(),
+                        "resets_on": resets_on.isoformat(),
+                    },
                 )

@@ -47,3 +47,14 @@ EMAILS_DELIVERED = Counter(
     "Email delivery attempts by provider and result.",
     ["provider", "result"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "catalytic_webhook_deliveries_total",
+    "Outgoing webhook delivery attempts by result (delivered: a 2xx answer).",
+    ["result"],
+)
+WEBHOOK_DELIVERY_DEPTH = Gauge(
+    "catalytic_webhook_deliveries_depth",
+    "Outgoing webhook deliveries by status, as last seen by a delivery worker.",
+    ["status"],
+    multiprocess_mode="livemax",
+)

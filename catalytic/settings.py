@@ -456,3 +456,14 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# --- Outgoing webhooks (webhooks/, docs/integrations.md) --------------------------------
+# Appended as one block: the app, and how its deliveries behave.
+INSTALLED_APPS += ["webhooks"]
+# Tests and development only: allow endpoints on private, loopback and link-local hosts.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+# Retries stop this many days after the event; an endpoint failing that long is disabled.
+WEBHOOK_RETRY_DAYS = env_int("WEBHOOK_RETRY_DAYS", 3, minimum=1)

@@ -25,12 +25,14 @@ urlpatterns = [
     path("api/", include("tenants.api.urls")),
     path("api/", include("billing.api.urls")),
     path("api/", include("notifications.api.urls")),
+    path("api/", include("webhooks.api.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
     # accounts.page_urls also carries accounts.urls (one "accounts" namespace).
     path("", include("accounts.page_urls")),
     path("", include("tenants.urls")),
     path("", include("billing.urls")),
     path("", include("notifications.urls")),
+    path("", include("webhooks.urls")),
     path("", include("lattices.urls")),
 ]
 

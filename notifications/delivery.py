@@ -1,10 +1,7 @@
 """Deliver outbox messages: claim, try each provider in turn, record the outcome.
 
-A message is claimed by flipping it to `sending` with a lease (next_attempt_at in
-the future) inside a short transaction. On PostgreSQL the candidates are read
-with `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint
-rows without waiting; the compare-and-set update makes the claim exclusive on
-every database. The provider call happens outside any transaction.
+Messages are claimed as notifications.claims describes (a lease, SKIP LOCKED, a
+compare-and-set); the provider call happens outside any transaction.
 """
 
 from __future__ import annotations
@@ -19,11 +16,11 @@ from email.utils import make_msgid, parseaddr
 from anymail.exceptions import AnymailRecipientsRefused
 from anymail.message import AnymailMessage
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from catalytic.metrics import EMAIL_OUTBOX_DEPTH, EMAILS_DELIVERED
+from notifications import claims
 from notifications.addresses import suppressed_reason, suppression_for
 from notifications.models import OutboxMessage
 from notifications.providers import Provider, provider_chain
@@ -82,34 +79,7 @@ def due_messages() -> QuerySet[OutboxMessage]:
 
 def claim(queryset: QuerySet[OutboxMessage], limit: int) -> list[OutboxMessage]:
     """Mark up to `limit` rows of `queryset` as ours; rows another worker holds are skipped."""
-    for _ in range(3):
-        claimed, contended = _claim_once(queryset, limit)
-        # Losing every compare-and-set (databases without SKIP LOCKED) is not "nothing due".
-        if claimed or not contended:
-            return claimed
-    return []
-
-
-def _claim_once(queryset: QuerySet[OutboxMessage], limit: int) -> tuple[list[OutboxMessage], bool]:
-    now = timezone.now()
-    claimed: list[OutboxMessage] = []
-    with transaction.atomic():
-        candidates = list(queryset.select_for_update(skip_locked=True)[:limit])
-        for message in candidates:
-            won = OutboxMessage.objects.filter(
-                pk=message.pk, status=message.status, attempts=message.attempts
-            ).update(
-                status=Status.SENDING,
-                attempts=F("attempts") + 1,
-                next_attempt_at=now + LEASE,
-                updated_at=now,
-            )
-            if won:
-                message.status = Status.SENDING
-                message.attempts += 1
-                message.next_attempt_at = now + LEASE
-                claimed.append(message)
-    return claimed, bool(candidates) and not claimed
+    return claims.claim(queryset, limit, lease=LEASE)
 
 
 def deliver_message(message_id: object) -> str | None:

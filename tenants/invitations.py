@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalytic.api_errors import ApiError
 from catalytic.ratelimits import normalise_email
-from tenants import audit
+from tenants import audit, events
 from tenants.models import Invitation, Membership, Role, Tenant
 from tenants.services import add_member, email_taken, owner_required
 from tenants.signals import member_invited
@@ -207,4 +207,5 @@ def accept_invitation(
             target=f"invitation:{invitation.email}",
             role=invitation.role,
         )
+        events.emit(invitation.tenant, events.MEMBER_ADDED, events.member_data(membership))
     return membership

@@ -170,3 +170,33 @@ class Invitation(TenantOwnedModel):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class IdempotencyKey(TenantOwnedModel):
+    """A client's `Idempotency-Key` on a POST that creates or spends, and the first answer.
+
+    The row is claimed (INSERT) before the request runs; the unique constraint on
+    (tenant, key) is what makes two concurrent requests with one key yield one execution.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and canonical body: "the same request", whatever JSON spacing.
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField(default=b"", blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="uniq_idempotency_tenant_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

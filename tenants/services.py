@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.services import revoke_membership_sessions
 from catalytic.api_errors import ApiError
-from tenants import audit
+from tenants import audit, events
 from tenants.models import Membership, Role, Tenant
 
 SLUG_MAX = 50
@@ -175,6 +175,7 @@ def add_member(
             target=f"user:{user.email}",
             role=role,
         )
+        events.emit(tenant, events.MEMBER_ADDED, events.member_data(membership))
     return membership
 
 
@@ -255,7 +256,9 @@ def remove_member(
                 status_code=409,
             )
         email, role = membership.user.email, membership.role
+        removed = events.member_data(membership, email=email)
         membership.delete()
+        events.emit(tenant, events.MEMBER_REMOVED, removed)
         audit.record(
             "member.removed",
             tenant=tenant,

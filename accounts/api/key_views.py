@@ -12,6 +12,7 @@ from accounts import api_keys
 from accounts.api.serializers import ApiKeyCreateSerializer, ApiKeySerializer, NewApiKeySerializer
 from accounts.api.views import errors
 from accounts.models import ApiKey
+from tenants import idempotency
 from tenants.permissions import IsAdmin
 from tenants.viewsets import TenantScopedViewSet
 
@@ -23,17 +24,28 @@ from tenants.viewsets import TenantScopedViewSet
         responses={204: None, **errors(401, 403)},
     ),
 )
-class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, TenantScopedViewSet):
+class ApiKeyViewSet(
+    idempotency.IdempotentMixin,
+    mixins.ListModelMixin,
+    mixins.DestroyModelMixin,
+    TenantScopedViewSet,
+):
     queryset = ApiKey.objects.all()
     serializer_class = ApiKeySerializer
     permission_classes = [IsAdmin]
+    idempotent_actions = ("create",)
 
     def base_queryset(self) -> QuerySet:
         return ApiKey.objects.filter(revoked_at__isnull=True).select_related("created_by")
 
     @extend_schema(
         request=ApiKeyCreateSerializer,
-        responses={201: NewApiKeySerializer, **errors(400, 401, 403)},
+        parameters=[idempotency.PARAMETER],
+        responses={
+            201: NewApiKeySerializer,
+            **idempotency.schema_errors(),
+            **errors(400, 401, 403),
+        },
         summary="Create an API key; the response holds the full key, shown this once",
     )
     def create(self, request: Request) -> Response:

@@ -35,6 +35,7 @@ from billing.state import (
 from billing.stripe_client import require_billing
 from billing.usage import usage_summary
 from catalytic.api_errors import ApiError
+from tenants import idempotency
 from tenants.models import Tenant
 from tenants.permissions import IsAdmin, IsTenantMember
 from tenants.viewsets import TenantAPIView
@@ -110,13 +111,19 @@ class PlansView(APIView):
         return Response({"plans": PlanSerializer(plans, many=True).data})
 
 
-class CheckoutView(TenantAPIView):
+class CheckoutView(idempotency.IdempotentMixin, TenantAPIView):
     permission_classes = [IsAdmin]
+    idempotent_actions = ("post",)
 
     @extend_schema(
         summary="Start a Stripe Checkout session for a paid plan",
         request=CheckoutSerializer,
-        responses={200: CheckoutResponse, 409: OpenApiResponse(description="Already subscribed")},
+        parameters=[idempotency.PARAMETER],
+        responses={
+            200: CheckoutResponse,
+            **idempotency.schema_errors(),
+            409: OpenApiResponse(description="Already subscribed, or `idempotency_key_in_use`."),
+        },
     )
     def post(self, request: Request) -> Response:
         require_billing()

@@ -31,6 +31,7 @@ from lattices.api import serializers as s
 from lattices.api.metering import MeteredProductAPIMixin
 from lattices.exceptions import InvalidRequest
 from lattices.models import Lattice, LatticeOperation
+from tenants import idempotency
 from tenants.permissions import ReadOrRole, TenantActive
 from tenants.viewsets import TenantScopedViewSet
 
@@ -56,8 +57,10 @@ DESCRIPTIONS = {
     402: "`plan_limit` (with `limit`, `plan`, `upgrade_to`) or `tenant_suspended`.",
     403: "The role (or a read-only API key) does not allow this.",
     404: "No such lattice in this tenant.",
+    409: idempotency.ERROR_DESCRIPTIONS[409],
     413: "Request body too large.",
-    422: "`search_budget_exceeded` (with `explored`, `budget`, `plan`, `upgrade_to`).",
+    422: "`search_budget_exceeded` (with `explored`, `budget`, `plan`, `upgrade_to`), or "
+    + idempotency.ERROR_DESCRIPTIONS[422],
     429: "`quota_exceeded`: monthly API calls spent; see `Retry-After`.",
 }
 
@@ -67,7 +70,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return errors(*sorted({401, 402, 403, 429, *codes}), descriptions=DESCRIPTIONS)
 
 
-class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
+class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, TenantScopedViewSet):
     """Lattices of the caller's tenant. Every request counts one API call of the month.
 
     Integers that can exceed 2^53 (vertex, edge and neighbour counts, adjacency-list bytes)
@@ -80,6 +83,8 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     # Suspended tenants are refused (402) after the role check and before metering.
     permission_classes = [ReadOrRole, TenantActive]
     write_role = "member"
+    # Each creates or spends: a retry carrying the first call's Idempotency-Key is replayed.
+    idempotent_actions = ("create", "find_path", "neighbors", "transform")
 
     @property
     def actor(self) -> Any:
@@ -123,7 +128,8 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
         description="Beyond the plan's `max_lattices`, `max_dimensions` or `max_lattice_size` "
         'the answer is 402 `{"error": {"code": "plan_limit", "limit", "plan", "upgrade_to"}}`.',
         request=s.LatticeCreateSerializer,
-        responses={201: s.LatticeSerializer, **_errors(400)},
+        parameters=[idempotency.PARAMETER],
+        responses={201: s.LatticeSerializer, **_errors(400, 409, 422)},
         examples=[
             OpenApiExample(
                 "An 8×8 grid with two blocked points",
@@ -190,7 +196,8 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
         description="Unobstructed lattices answer directly; obstructed ones are searched "
         "within the plan's search budget. No path is a 200 with `reachable: false`.",
         request=s.PathSerializer,
-        responses={200: s.PathResponseSerializer, **_errors(400, 404, 422)},
+        parameters=[idempotency.PARAMETER],
+        responses={200: s.PathResponseSerializer, **_errors(400, 404, 409, 422)},
         examples=[
             OpenApiExample(
                 "From a corner", request_only=True, value={"start": [0, 0], "end": [5, 6]}
@@ -254,7 +261,8 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     @extend_schema(
         summary="Count (and list) the points within an L1 radius",
         request=s.NeighborsSerializer,
-        responses={200: s.NeighborsResponseSerializer, **_errors(400, 404)},
+        parameters=[idempotency.PARAMETER],
+        responses={200: s.NeighborsResponseSerializer, **_errors(400, 404, 409, 422)},
     )
     @action(detail=True, methods=["post"], url_path="neighbors", url_name="neighbors")
     def neighbors(self, request: Request, id: str) -> Response:
@@ -281,13 +289,14 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
             },
             resource_type_field_name="type",
         ),
+        parameters=[idempotency.PARAMETER],
         responses={
             200: PolymorphicProxySerializer(
                 component_name="TransformResponse",
                 serializers=[s.XorResponseSerializer, s.PointsResponseSerializer],
                 resource_type_field_name=None,
             ),
-            **_errors(400, 404),
+            **_errors(400, 404, 409, 422),
         },
     )
     @action(detail=True, methods=["post"], url_path="transform", url_name="transform")

@@ -24,7 +24,7 @@ from accounts.api.views import PublicView, validated
 from catalytic.client_ip import client_ip
 from catalytic.openapi import errors
 from catalytic.ratelimits import configured_rate, enforce, enforce_ip_and_email, normalise_email
-from tenants import invitations, services
+from tenants import idempotency, invitations, services
 from tenants.api.serializers import (
     AuditEventSerializer,
     InvitationAcceptSerializer,
@@ -72,17 +72,23 @@ class CurrentTenantView(TenantAPIView):
         responses={204: None, **errors(401, 403, 404, 409)},
     ),
 )
-class MemberViewSet(mixins.ListModelMixin, TenantScopedViewSet):
+class MemberViewSet(idempotency.IdempotentMixin, mixins.ListModelMixin, TenantScopedViewSet):
     queryset = Membership.objects.all()
     serializer_class = MembershipSerializer
     write_role = Role.ADMIN
+    idempotent_actions = ("create",)
 
     def base_queryset(self) -> QuerySet:
         return Membership.objects.select_related("user").order_by("created_at")
 
     @extend_schema(
         request=MemberInviteSerializer,
-        responses={201: MemberAddedSerializer, **errors(400, 401, 403, 409, 429)},
+        parameters=[idempotency.PARAMETER],
+        responses={
+            201: MemberAddedSerializer,
+            **idempotency.schema_errors(),
+            **errors(400, 401, 403, 409, 429),
+        },
         summary="Add an existing user, or email an invitation to a new address",
     )
     def create(self, request: Request) -> Response:

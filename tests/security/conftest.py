@@ -18,6 +18,7 @@ from tenants.invitations import invite_member
 from tenants.models import Invitation, Membership, Role
 from tenants.page_auth import SESSION_TENANT_KEY
 from tests.conftest import access_token
+from webhooks.models import WebhookEndpoint
 
 # The seven callers of the matrix, in the order the issue lists them.
 ROLES = ("anonymous", "viewer", "member", "admin", "owner", "outsider", "staff")
@@ -76,6 +77,10 @@ def client_as(cast: Any, staff_user: User) -> Callable[[str], APIClient]:
     return build
 
 
+# A public address written as a literal: registering and pinging it needs no DNS.
+PUBLIC_HOOK = "https://93.184.215.14/hooks/catalytic"
+
+
 @dataclass
 class TenantObjects:
     """Real objects of tenant A, so that ids in URLs are ones the outsider could copy."""
@@ -88,6 +93,7 @@ class TenantObjects:
     tenant_id: Any
     write_key: str
     read_key: str
+    webhook_id: Any
 
 
 @pytest.fixture
@@ -115,6 +121,9 @@ def tenant_a(cast: Any) -> TenantObjects:
         tenant_id=cast.tenant.pk,
         write_key=write.key,
         read_key=read.key,
+        webhook_id=WebhookEndpoint.objects.create(
+            tenant=cast.tenant, url=PUBLIC_HOOK, events=["member.added"], secret="whsec_a"
+        ).pk,
     )
 
 

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import PASSWORD
-from tests.security.conftest import ROLES, TenantObjects
+from tests.security.conftest import PUBLIC_HOOK, ROLES, TenantObjects
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +201,52 @@ ROWS: list[Row] = [
         "delete",
         "/api/tenants/api-keys/{api_key_id}",
         S("401 403 403 204 204 404 401"),
+    ),
+    # --- outgoing webhooks (owner/admin only) ------------------------------------------------
+    Row("webhooks_api:endpoints", "get", "/api/tenants/webhooks", S("401 403 403 200 200 200 401")),
+    Row(
+        "webhooks_api:endpoints",
+        "post",
+        "/api/tenants/webhooks",
+        S("401 403 403 201 201 201 401"),
+        const({"url": PUBLIC_HOOK, "events": ["member.added"]}),
+    ),
+    Row(
+        "webhooks_api:endpoint",
+        "get",
+        "/api/tenants/webhooks/{webhook_id}",
+        S("401 403 403 200 200 404 401"),
+    ),
+    Row(
+        "webhooks_api:endpoint",
+        "patch",
+        "/api/tenants/webhooks/{webhook_id}",
+        S("401 403 403 200 200 404 401"),
+        const({"description": "orders"}),
+    ),
+    Row(
+        "webhooks_api:endpoint",
+        "delete",
+        "/api/tenants/webhooks/{webhook_id}",
+        S("401 403 403 204 204 404 401"),
+    ),
+    Row(
+        "webhooks_api:rotate-secret",
+        "post",
+        "/api/tenants/webhooks/{webhook_id}/rotate-secret",
+        S("401 403 403 200 200 404 401"),
+    ),
+    Row(
+        "webhooks_api:test",
+        "post",
+        "/api/tenants/webhooks/{webhook_id}/test",
+        S("401 403 403 202 202 404 401"),
+    ),
+    Row(
+        "webhooks_api:deliveries",
+        "get",
+        "/api/tenants/webhooks/{webhook_id}/deliveries",
+        S("401 403 403 200 200 404 401"),
     ),
     Row("usage_api:summary", "get", "/api/tenants/usage", S("401 200 200 200 200 200 401")),
     Row(
@@ -406,6 +452,32 @@ ROWS: list[Row] = [
         "/api-keys/{api_key_id}/revoke/",
         S("302 403 403 302 302 404 403"),
     ),
+    Row("webhooks:endpoints", "get", "/integrations/webhooks/", S("302 403 403 200 200 200 403")),
+    Row(
+        "webhooks:endpoints",
+        "post",
+        "/integrations/webhooks/",
+        S("302 403 403 201 201 201 403"),
+        const({"url": PUBLIC_HOOK, "events": ["member.added"]}),
+    ),
+    Row(
+        "webhooks:endpoint",
+        "get",
+        "/integrations/webhooks/{webhook_id}/",
+        S("302 403 403 200 200 404 403"),
+    ),
+    Row(
+        "webhooks:endpoint_action",
+        "post",
+        "/integrations/webhooks/{webhook_id}/test/",
+        S("302 403 403 302 302 404 403"),
+    ),
+    Row(
+        "webhooks:endpoint_action",
+        "post",
+        "/integrations/webhooks/{webhook_id}/rotate/",
+        S("302 403 403 200 200 404 403"),
+    ),
     Row("accounts:jwks", "get", "/.well-known/jwks.json", S("200 200 200 200 200 200 200")),
     Row("lattices:dashboard", "get", "/dashboard/", S("302 200 200 200 200 200 403")),
     Row("tenants:team", "get", "/team/", S("302 200 200 200 200 200 403")),
@@ -519,6 +591,7 @@ ADMIN_MODELS = {
     "billing": {"plan", "subscription", "usagecounter"},
     "notifications": {"outboxmessage", "suppression"},
     "lattices": {"lattice", "latticeoperation"},
+    "webhooks": {"webhookendpoint", "webhookdelivery"},
 }
 
 
