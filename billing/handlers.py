@@ -247,11 +247,27 @@ def _card_last4(invoice: dict, subscription: StripeSubscription | None) -> str:
     candidates = [_id(invoice.get("default_payment_method"))]
     if subscription is not None:
         candidates.append(_id(subscription.stripe_data.get("default_payment_method")))
-    customer = Customer.objects.filter(id=_id(invoice.get("customer"))).first()
+    customer_id = _id(invoice.get("customer"))
+    customer = Customer.objects.filter(id=customer_id).first()
     if customer is not None:
         settings_ = customer.stripe_data.get("invoice_settings") or {}
         candidates.append(_id(settings_.get("default_payment_method")))
-    for payment_method_id in filter(None, candidates):
+    last4 = _first_card_last4(candidates)
+    if last4 or not customer_id:
+        return last4
+    # The customer's default card may have changed since it was stored here (customer
+    # events are acknowledged without being synced): ask Stripe once.
+    try:
+        fresh = stripe_client().Customer.retrieve(customer_id)
+    except stripe.StripeError:
+        logger.warning("customer %s could not be read", customer_id)
+        return ""
+    settings_ = fresh.get("invoice_settings") or {}
+    return _first_card_last4([_id(settings_.get("default_payment_method"))])
+
+
+def _first_card_last4(payment_method_ids: list[str | None]) -> str:
+    for payment_method_id in filter(None, payment_method_ids):
         stored = PaymentMethod.objects.filter(id=payment_method_id).first()
         if stored is not None:
             payment_method = stored.stripe_data
