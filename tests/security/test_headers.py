@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from accounts.jwt_keys import generate_private_key, write_key_pair
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +101,8 @@ def test_production_settings_turn_every_protection_on(production):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    # Production has its signing keys (without them check --deploy says accounts.E001).
+    write_key_pair(tmp_path, generate_private_key())
     code = (
         "import sys, django; django.setup()\n"
         "from django.core.management import call_command\n"
