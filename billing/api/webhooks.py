@@ -17,11 +17,11 @@ from traceback import format_exc
 
 import stripe
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from djstripe.models import WebhookEventTrigger
+from djstripe.models import Event, WebhookEventTrigger
 
 from billing.handlers import HANDLERS
 from billing.stripe_client import stripe_client, webhooks_missing
@@ -107,8 +107,22 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     event_type = str(data.get("type") or "unknown")[:64]
 
     if event_type not in HANDLERS:
-        # Nothing here acts on it: acknowledged without asking Stripe for it again, so an
-        # outage of Stripe's API cannot turn it into a retried 500.
+        # Nothing here acts on it: stored as received (visible in the admin) without
+        # asking Stripe for its object, so an outage of Stripe's API cannot turn it into
+        # a retried 500. Storing it needs the database; without one Stripe retries.
+        try:
+            Event.sync_from_stripe_data(data, api_key=stripe_client().api_key)
+        except DatabaseError:
+            logger.warning(
+                "Stripe event %s (%s) not stored: database unavailable", data.get("id"), event_type
+            )
+            WEBHOOK_EVENTS.labels("stripe", event_type, "failed").inc()
+            return error_response(
+                "service_unavailable",
+                "The database is unavailable; Stripe will retry the event.",
+                503,
+                details={"event": data.get("id")},
+            )
         WEBHOOK_EVENTS.labels("stripe", event_type, "ignored").inc()
         return JsonResponse({"received": True, "event": data.get("id"), "type": event_type})
 

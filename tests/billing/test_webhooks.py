@@ -120,6 +120,7 @@ def test_it_acknowledges_and_ignores_unknown_event_types(billing, customer, fake
     response = deliver(event)
 
     assert response.status_code == 200
+    assert Event.objects.filter(id=event["id"]).exists()
     assert local_subscription(billing.tenant).plan.code == "free"
     assert fake_stripe.calls == []
 
@@ -134,6 +135,7 @@ def test_an_unhandled_type_is_acknowledged_without_asking_stripe_even_when_it_is
 
     assert response.status_code == 200
     assert response.json()["event"] == event["id"]
+    assert Event.objects.filter(id=event["id"], type="customer.updated").exists()
     assert fake_stripe.calls == []
 
 
