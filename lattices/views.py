@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from billing.limits import tenant_plan
@@ -174,10 +175,50 @@ def _obstacle_summary(lattice: Lattice) -> str:
     return f"{count} blocked point{'s' if count != 1 else ''}"
 
 
+# The last computation a page ran, kept in the person's session so the page it redirects
+# to (post/redirect/get) can show it, and showing it again on a refresh runs nothing.
+RESULT_SESSION_KEY = "lattices:last-result"
+
+
+def _remember_result(request: HttpRequest, lattice: Lattice, outcome: Any, form: Form) -> None:
+    data = form.cleaned_data  # type: ignore[attr-defined]
+    kind = outcome.operation.kind
+    focus = data.get("start") if kind == LatticeOperation.Kind.PATH else data.get("point")
+    request.session[RESULT_SESSION_KEY] = {
+        "lattice": str(lattice.pk),
+        "operation": str(outcome.operation.pk),
+        "kind": kind,
+        "result": outcome.data,
+        "focus": list(focus) if focus is not None else None,
+    }
+
+
+def _remembered_result(request: HttpRequest, lattice: Lattice) -> dict[str, Any]:
+    """The detail page's result section, for the operation its URL names, if it is the
+    one this person ran last (another operation id shows nothing)."""
+    shown = request.session.get(RESULT_SESSION_KEY)
+    wanted = request.GET.get("operation")
+    if not shown or not wanted or shown["lattice"] != str(lattice.pk):
+        return {}
+    if shown["operation"] != wanted:
+        return {}
+    result = shown["result"]
+    extra: dict[str, Any] = {
+        "result": result,
+        "result_kind": shown["kind"],
+        "result_json": _result_json(result),
+        "focus": shown["focus"],
+    }
+    if shown["kind"] == LatticeOperation.Kind.PATH:
+        extra["path"] = result.get("path") or None
+    return extra
+
+
 @tenant_required
 def lattice_detail(request: HttpRequest, lattice_id: Any) -> HttpResponse:
     lattice = _tenant_lattice(request, lattice_id)
-    return render(request, "lattices/detail.html", _detail_context(request, lattice))
+    extra = _remembered_result(request, lattice)
+    return render(request, "lattices/detail.html", _detail_context(request, lattice, **extra))
 
 
 def _result_json(data: dict[str, Any]) -> str:
@@ -194,7 +235,9 @@ def _result_json(data: dict[str, Any]) -> str:
 def _operate(
     request: HttpRequest, lattice: Lattice, form: Form, form_key: str, run: Any
 ) -> HttpResponse:
-    """Validate `form`, spend one call, run the operation; re-render the detail page."""
+    """Validate `form`, spend one call, run the operation, then redirect to the detail
+    page showing its result (a refresh shows it again and runs nothing); a refusal
+    re-renders the form with the error."""
     extra: dict[str, Any] = {form_key: form, "open_form": form_key}
     status = 400
     if form.is_valid():
@@ -206,15 +249,9 @@ def _operate(
             extra["upgrade_to"] = exc.extra.get("upgrade_to")
             status = _error_status(exc)
         else:
-            status = 200
-            extra["result"] = outcome.data
-            extra["result_kind"] = outcome.operation.kind
-            extra["result_json"] = _result_json(outcome.data)
-            if outcome.operation.kind == LatticeOperation.Kind.PATH:
-                extra["path"] = outcome.data["path"] or None
-                extra["focus"] = form.cleaned_data["start"]
-            elif outcome.operation.kind == LatticeOperation.Kind.NEIGHBORS:
-                extra["focus"] = form.cleaned_data["point"]
+            _remember_result(request, lattice, outcome, form)
+            detail = reverse("lattices:detail", kwargs={"lattice_id": lattice.pk})
+            return redirect(f"{detail}?operation={outcome.operation.pk}#result")
     return render(
         request, "lattices/detail.html", _detail_context(request, lattice, **extra), status=status
     )

@@ -190,7 +190,9 @@ def test_another_tenants_lattice_is_not_found(cast, page_client, foreign_lattice
     assert client.get(f"/lattices/{foreign_lattice.pk}/").status_code == 404
     assert (
         client.post(
-            f"/lattices/{foreign_lattice.pk}/path/", {"path-start": "0,0", "path-end": "1,1"}
+            f"/lattices/{foreign_lattice.pk}/path/",
+            {"path-start": "0,0", "path-end": "1,1"},
+            follow=True,
         ).status_code
         == 404
     )
@@ -201,7 +203,7 @@ def test_another_tenants_lattice_is_not_found(cast, page_client, foreign_lattice
 
 def test_find_path_draws_the_path_and_shows_it_as_text_and_json(cast, page_client, lattice):
     response = page_client(cast.member).post(
-        f"/lattices/{lattice.pk}/path/", {"path-start": "0, 0", "path-end": "4, 0"}
+        f"/lattices/{lattice.pk}/path/", {"path-start": "0, 0", "path-end": "4, 0"}, follow=True
     )
 
     assert response.status_code == 200
@@ -229,7 +231,7 @@ def test_an_unreachable_end_is_reported_not_drawn(cast, page_client):
 
     html = (
         page_client(cast.member)
-        .post(f"/lattices/{boxed.pk}/path/", {"path-start": "0,0", "path-end": "3,3"})
+        .post(f"/lattices/{boxed.pk}/path/", {"path-start": "0,0", "path-end": "3,3"}, follow=True)
         .content.decode()
     )
 
@@ -239,7 +241,7 @@ def test_an_unreachable_end_is_reported_not_drawn(cast, page_client):
 
 def test_path_errors_appear_next_to_the_field_they_name(cast, page_client, lattice):
     response = page_client(cast.member).post(
-        f"/lattices/{lattice.pk}/path/", {"path-start": "0, 0", "path-end": "2, 1"}
+        f"/lattices/{lattice.pk}/path/", {"path-start": "0, 0", "path-end": "2, 1"}, follow=True
     )
 
     assert response.status_code == 400
@@ -251,7 +253,7 @@ def test_path_errors_appear_next_to_the_field_they_name(cast, page_client, latti
 def test_path_form_requires_both_points(cast, page_client, lattice):
     html = (
         page_client(cast.member)
-        .post(f"/lattices/{lattice.pk}/path/", {"path-start": "", "path-end": "x"})
+        .post(f"/lattices/{lattice.pk}/path/", {"path-start": "", "path-end": "x"}, follow=True)
         .content.decode()
     )
 
@@ -263,7 +265,9 @@ def test_path_form_requires_both_points(cast, page_client, lattice):
 def test_neighbours_are_counted(cast, page_client, lattice):
     html = (
         page_client(cast.member)
-        .post(f"/lattices/{lattice.pk}/neighbors/", {"nb-point": "0,0", "nb-radius": "1"})
+        .post(
+            f"/lattices/{lattice.pk}/neighbors/", {"nb-point": "0,0", "nb-radius": "1"}, follow=True
+        )
         .content.decode()
     )
 
@@ -276,6 +280,7 @@ def test_xor_transform_proves_the_buffer_came_back(cast, page_client, lattice):
         .post(
             f"/lattices/{lattice.pk}/transform/",
             {"type": "xor", "xor-data": "hello lattice", "xor-key": "k3y"},
+            follow=True,
         )
         .content.decode()
     )
@@ -291,12 +296,14 @@ def test_xor_of_its_own_output_gives_the_data_back(cast, page_client, lattice):
     first = client.post(
         f"/lattices/{lattice.pk}/transform/",
         {"type": "xor", "xor-data": "round trip", "xor-key": "k"},
+        follow=True,
     ).content.decode()
     output = re.search(r"Output \(base64\)</dt><dd><code>([^<]+)</code>", first).group(1)
 
     second = client.post(
         f"/lattices/{lattice.pk}/transform/",
         {"type": "xor", "xor-data": output, "xor-data_is_base64": "on", "xor-key": "k"},
+        follow=True,
     ).content.decode()
     again = re.search(r"Output \(base64\)</dt><dd><code>([^<]+)</code>", second).group(1)
     import base64
@@ -309,6 +316,7 @@ def test_rotate_and_scale_transform_points(cast, page_client, lattice):
     rotated = client.post(
         f"/lattices/{lattice.pk}/transform/",
         {"type": "rotate", "rot-axes": "0, 1", "rot-k": "1", "rot-points": "0, 0\n4, 0"},
+        follow=True,
     ).content.decode()
     assert "2 points transformed." in rotated
     assert "[\n      4,\n      0\n    ]" in rotated
@@ -316,6 +324,7 @@ def test_rotate_and_scale_transform_points(cast, page_client, lattice):
     scaled = client.post(
         f"/lattices/{lattice.pk}/transform/",
         {"type": "scale", "scale-size": "9", "scale-points": "4, 4"},
+        follow=True,
     ).content.decode()
     assert "[\n      8,\n      8\n    ]" in scaled
 
@@ -326,6 +335,7 @@ def test_transform_errors_are_shown_at_the_field(cast, page_client, lattice):
         .post(
             f"/lattices/{lattice.pk}/transform/",
             {"type": "rotate", "rot-axes": "0, 0", "rot-k": "1", "rot-points": "0, 0"},
+            follow=True,
         )
         .content.decode()
     )
@@ -370,7 +380,7 @@ def test_operations_stop_when_the_monthly_quota_is_spent(cast, page_client, latt
     )
 
     response = page_client(cast.member).post(
-        f"/lattices/{lattice.pk}/path/", {"path-start": "0,0", "path-end": "1,1"}
+        f"/lattices/{lattice.pk}/path/", {"path-start": "0,0", "path-end": "1,1"}, follow=True
     )
 
     assert response.status_code == 429
@@ -387,7 +397,7 @@ def test_a_suspended_tenant_can_look_but_not_operate(cast, page_client, lattice)
     assert "Find path" not in html
 
     response = client.post(
-        f"/lattices/{lattice.pk}/path/", {"path-start": "0,0", "path-end": "1,1"}
+        f"/lattices/{lattice.pk}/path/", {"path-start": "0,0", "path-end": "1,1"}, follow=True
     )
     assert response.status_code == 402
     assert not LatticeOperation.objects.filter(status="succeeded").exists()
@@ -407,7 +417,11 @@ def test_a_large_lattice_is_drawn_as_a_window_around_the_path(cast, page_client,
 
     html = (
         page_client(cast.member)
-        .post(f"/lattices/{big.pk}/path/", {"path-start": "300, 300", "path-end": "320, 310"})
+        .post(
+            f"/lattices/{big.pk}/path/",
+            {"path-start": "300, 300", "path-end": "320, 310"},
+            follow=True,
+        )
         .content.decode()
     )
 
@@ -423,9 +437,37 @@ def test_a_3d_lattice_is_drawn_as_the_slice_through_the_start(cast, page_client)
 
     html = (
         page_client(cast.member)
-        .post(f"/lattices/{cube.pk}/path/", {"path-start": "0, 0, 2", "path-end": "3, 3, 2"})
+        .post(
+            f"/lattices/{cube.pk}/path/",
+            {"path-start": "0, 0, 2", "path-end": "3, 3, 2"},
+            follow=True,
+        )
         .content.decode()
     )
 
     assert "other axes fixed at axis 2 = 2" in html
     assert "7 of its 7 points drawn here" in html
+
+
+def test_a_computation_redirects_and_a_refresh_neither_runs_nor_meters_it_again(
+    cast, page_client, lattice
+):
+    client = page_client(cast.member)
+    response = client.post(
+        f"/lattices/{lattice.pk}/path/", {"path-start": "0, 0", "path-end": "4, 0"}
+    )
+    operation = LatticeOperation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/lattices/{lattice.pk}/?operation={operation.pk}#result"
+
+    for _ in range(2):  # the redirect, then a refresh
+        html = client.get(f"/lattices/{lattice.pk}/?operation={operation.pk}").content.decode()
+        assert "Shortest path found: <strong>12 steps</strong>" in html
+
+    assert LatticeOperation.objects.count() == 1
+    assert api_calls_used(cast.tenant) == 1
+    # Another operation's id shows no result (nor does another person's session).
+    other = client.get(f"/lattices/{lattice.pk}/?operation={lattice.pk}").content.decode()
+    assert "Shortest path found" not in other
+    stranger = page_client(cast.owner).get(f"/lattices/{lattice.pk}/?operation={operation.pk}")
+    assert "Shortest path found" not in stranger.content.decode()
