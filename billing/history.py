@@ -39,6 +39,7 @@ class DayUsage:
     day: date
     calls: int
     callers: tuple[CallerCalls, ...]  # most calls first
+    website_calls: int = 0  # of `calls`, those made from the website's pages
 
     def of_kind(self, kind: str) -> list[CallerCalls]:
         return [caller for caller in self.callers if caller.kind == kind]
@@ -60,14 +61,35 @@ def usage_history(tenant: Any, start: date, end: date) -> list[DayUsage]:
         .values_list("day", "who", "calls", "user__email", "api_key__name")
     )
     by_day: dict[date, list[CallerCalls]] = defaultdict(list)
+    website: dict[date, int] = defaultdict(int)
     for day, who, calls, email, key_name in rows:
         prefix, _, ident = who.partition(":")
         kind = API_KEY if prefix == "key" else MEMBER
         by_day[day].append(CallerCalls(kind, ident, key_name if kind == API_KEY else email, calls))
+        if prefix == "web":
+            website[day] += calls
     return [
-        DayUsage(day, sum(caller.calls for caller in by_day[day]), _ranked(by_day[day]))
+        DayUsage(
+            day,
+            sum(caller.calls for caller in by_day[day]),
+            _ranked(_merged(by_day[day])),
+            website[day],
+        )
         for day in days_between(start, end)
     ]
+
+
+def _merged(callers: list[CallerCalls]) -> list[CallerCalls]:
+    """One entry per member, whether the calls came from the API or the website."""
+    totals: dict[tuple[str, str], CallerCalls] = {}
+    for caller in callers:
+        key = (caller.kind, caller.id)
+        if key in totals:
+            caller = CallerCalls(
+                caller.kind, caller.id, caller.name, totals[key].calls + caller.calls
+            )
+        totals[key] = caller
+    return list(totals.values())
 
 
 def top_callers(days: list[DayUsage], count: int | None = None) -> list[CallerCalls]:

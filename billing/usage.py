@@ -82,16 +82,18 @@ class Caller:
 
     user_id: Any = None
     api_key_id: Any = None
+    # A person's call from the website's pages rather than through the API.
+    website: bool = False
 
     def __post_init__(self) -> None:
         if (self.user_id is None) == (self.api_key_id is None):
             raise ValueError("a call is made by exactly one user or one API key")
 
     @classmethod
-    def of(cls, *, user: Any, api_key_id: Any = None) -> Caller:
+    def of(cls, *, user: Any, api_key_id: Any = None, website: bool = False) -> Caller:
         if api_key_id is not None:
             return cls(api_key_id=api_key_id)
-        return cls(user_id=user.pk)
+        return cls(user_id=user.pk, website=website)
 
     @classmethod
     def of_context(cls, context: AuthContext) -> Caller:
@@ -102,9 +104,10 @@ class Caller:
 
     @property
     def who(self) -> str:
+        """The history's key: `key:<id>`, `user:<id>` (API) or `web:<id>` (website)."""
         if self.api_key_id is not None:
             return f"key:{self.api_key_id}"
-        return f"user:{self.user_id}"
+        return f"{'web' if self.website else 'user'}:{self.user_id}"
 
 
 @functools.cache  # built from the models' metadata, which never changes in a process

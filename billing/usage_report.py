@@ -28,6 +28,12 @@ class MonthUsage:
     limit: int | None
     warning: int | None  # the threshold reached (80, 100), if any
     resets_on: date
+    website_calls: int = 0  # of `used`, calls made from the website's pages
+
+    @property
+    def api_calls(self) -> int:
+        """Of `used`, calls made through the API (with a token or an API key)."""
+        return self.used - self.website_calls
 
 
 def month_usage(tenant: Any, *, now: datetime | None = None) -> MonthUsage:
@@ -56,4 +62,5 @@ def month_usage(tenant: Any, *, now: datetime | None = None) -> MonthUsage:
         limit=limit,
         warning=warning_level(used, limit),
         resets_on=period.end,
+        website_calls=sum(day.website_calls for day in days),
     )

@@ -44,7 +44,7 @@ class QuotaExceeded(ProductError):
 def spend_call(tenant: Any, user: Any) -> None:
     """One metered product call, as the API's MeteredProductAPIMixin spends it."""
     services.ensure_product_access(tenant)
-    usage = record_api_call(tenant, caller=Caller.of(user=user))
+    usage = record_api_call(tenant, caller=Caller.of(user=user, website=True))
     if not usage.allowed:
         raise QuotaExceeded(quota_exceeded_error(tenant, usage).message)
 

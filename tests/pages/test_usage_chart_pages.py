@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import ApiKey
 from billing.models import Subscription, UsageCounter
 from billing.usage import Caller, current_period, record_api_call
+from lattices import services
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def test_another_tenants_calls_are_not_in_the_chart(cast, page_client):
 
     assert "0 of 1,000 so far" in html
     assert "owner@globex.example" not in html
-    assert "No API calls yet this month." in html
+    assert "No calls yet this month." in html
 
 
 @pytest.mark.parametrize(
@@ -152,3 +153,22 @@ def test_the_billing_page_has_the_chart_and_who_used_it(cast, page_client, no_st
     assert "2 of 1,000 so far" in svg.find(f"{SVG}desc").text
     assert 'data-testid="usage-chart-table"' in html
     assert "member@acme.example" in html
+
+
+def test_the_dashboard_splits_calls_between_the_api_and_the_website(cast, page_client):
+    lattice = services.create_lattice(
+        tenant=cast.tenant, actor=cast.owner.user, name="Floor", dimensions=2, size=5
+    )
+    member = page_client(cast.member)
+    member.post(f"/lattices/{lattice.pk}/path/", {"path-start": "0, 0", "path-end": "1, 0"})
+    spend(cast, 2, Caller.of(user=cast.member.user))
+
+    html = page_client(cast.owner).get("/dashboard/").content.decode()
+
+    split = re.search(r'data-testid="usage-split">(.*?)</p>', html, re.S).group(1)
+    assert "<strong>2</strong> from the API" in split
+    assert "<strong>1</strong> from the website" in split
+    # One row for the member: the website's call and the API's together.
+    callers = re.findall(r"<tr><td>(.*?)</td><td class=\"num\">(\d+)</td></tr>", html)
+    assert ("member@acme.example", "3") in callers
+    assert "Calls (API and website)" in html
