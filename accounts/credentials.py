@@ -57,6 +57,12 @@ def _tenant_facts() -> tuple[str, str, type[Model]]:
     return columns, joins, subscription
 
 
+def _first_row(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
 def _subscription(row: tuple[Any, ...]) -> SubscriptionFacts | None:
     status, plan_code, trial_ended, stripe_id = row
     if status is None:
@@ -113,9 +119,7 @@ def live_sign_in(
         True,
         *Tenant.LIVE_STATUSES,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_sign_in_statement(), params)
-        row = cursor.fetchone()
+    row = _first_row(_sign_in_statement(), params)
     if row is None:
         return None
     return TenantFacts(row[0], _subscription(row[1:]))
@@ -167,9 +171,7 @@ def api_key_by_prefix(prefix: str, *, now: datetime, used_since: datetime) -> Ap
         _trial_param(subscription, now),
         prefix,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_api_key_statement(), params)
-        row = cursor.fetchone()
+    row = _first_row(_api_key_statement(), params)
     if row is None:
         return None
     return ApiKeyFacts(

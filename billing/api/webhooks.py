@@ -76,6 +76,12 @@ def refuse_future_timestamp(header: str) -> None:
         )
 
 
+def _retry_later(event: dict, code: str, message: str, status: int) -> JsonResponse:
+    """A 5xx, which Stripe retries; counted as a failed delivery of the event's type."""
+    WEBHOOK_EVENTS.labels("stripe", str(event.get("type") or "unknown")[:64], "failed").inc()
+    return error_response(code, message, status, details={"event": event.get("id")})
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
@@ -116,12 +122,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
             logger.warning(
                 "Stripe event %s (%s) not stored: database unavailable", data.get("id"), event_type
             )
-            WEBHOOK_EVENTS.labels("stripe", event_type, "failed").inc()
-            return error_response(
-                "service_unavailable",
-                "The database is unavailable; Stripe will retry the event.",
-                503,
-                details={"event": data.get("id")},
+            return _retry_later(
+                data, "service_unavailable", "The database is unavailable; Stripe will retry.", 503
             )
         WEBHOOK_EVENTS.labels("stripe", event_type, "ignored").inc()
         return JsonResponse({"received": True, "event": data.get("id"), "type": event_type})
@@ -150,12 +152,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         trigger.exception = str(exc)[: WebhookEventTrigger._meta.get_field("exception").max_length]
         trigger.traceback = format_exc()
         trigger.save(update_fields=["exception", "traceback", "updated"])
-        WEBHOOK_EVENTS.labels("stripe", event_type, "failed").inc()
-        return error_response(
-            "webhook_failed",
-            "The event could not be processed; Stripe will retry it.",
-            500,
-            details={"event": data.get("id")},
+        return _retry_later(
+            data, "webhook_failed", "The event could not be processed; Stripe will retry it.", 500
         )
     WEBHOOK_EVENTS.labels("stripe", event_type, "processed").inc()
     return JsonResponse({"received": True, "event": data.get("id"), "type": data.get("type")})

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,14 +37,20 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def test_the_production_command_refuses_to_start_without_jwt_keys(tmp_path):
-    result = subprocess.run(
-        [BIN / "gunicorn", "-c", "gunicorn.conf.py", "catalytic.wsgi"],
+def run_in_production(tmp_path: Path, *command: Any) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command,
         cwd=ROOT,
         env=production_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def test_the_production_command_refuses_to_start_without_jwt_keys(tmp_path):
+    result = run_in_production(
+        tmp_path, BIN / "gunicorn", "-c", "gunicorn.conf.py", "catalytic.wsgi"
     )
 
     assert result.returncode != 0
@@ -53,13 +60,8 @@ def test_the_production_command_refuses_to_start_without_jwt_keys(tmp_path):
 
 
 def test_check_deploy_reports_missing_jwt_keys(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--tag", "startup"],
-        cwd=ROOT,
-        env=production_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_in_production(
+        tmp_path, sys.executable, "manage.py", "check", "--deploy", "--tag", "startup"
     )
 
     assert result.returncode != 0
