@@ -9,8 +9,11 @@
 # else /var/backups/catalytic. Prints the new file's path. pg_dump must be the server's
 # major version or newer.
 set -euo pipefail
+# shellcheck source=libpq_url.sh
+source "$(dirname "$0")/libpq_url.sh"
 
 : "${DATABASE_URL:?set DATABASE_URL to the database to dump}"
+DATABASE_URL="$(libpq_url "$DATABASE_URL")"
 directory="${1:-${BACKUP_DIR:-/var/backups/catalytic}}"
 keep_days="${BACKUP_KEEP_DAYS:-14}"
 

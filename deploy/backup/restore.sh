@@ -9,8 +9,11 @@
 # Objects are owned by the user in DATABASE_URL (the app's user), whoever owned them in
 # the dumped database. All or nothing: one transaction, stopped at the first error.
 set -euo pipefail
+# shellcheck source=libpq_url.sh
+source "$(dirname "$0")/libpq_url.sh"
 
 : "${DATABASE_URL:?set DATABASE_URL to the empty database to restore into}"
+DATABASE_URL="$(libpq_url "$DATABASE_URL")"
 dump="${1:?usage: restore.sh FILE.dump}"
 [ -r "$dump" ] || { echo "restore.sh: cannot read $dump" >&2; exit 1; }
 

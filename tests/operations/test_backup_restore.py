@@ -134,12 +134,14 @@ def test_a_dump_restored_into_a_fresh_database_holds_the_tenant_intact(
     assert before["usage"][0][1] == 4  # two creations and two paths, all metered
     assert before["plan"] == [("free", "active")]
 
-    dumped = run("backup.sh", str(tmp_path), url=database_url(connection.settings_dict["NAME"]))
+    # The app's own URL, with parameters only dj-database-url understands.
+    app_url = database_url(connection.settings_dict["NAME"]) + "?conn_max_age=600&sslmode=disable"
+    dumped = run("backup.sh", str(tmp_path), url=app_url)
     assert dumped.returncode == 0, dumped.stderr
     dump = Path(dumped.stdout.strip())
     assert dump.parent == tmp_path and dump.name.startswith("catalytic-") and dump.stat().st_size
 
-    restored = run("restore.sh", str(dump), url=restored_database)
+    restored = run("restore.sh", str(dump), url=f"{restored_database}?conn_max_age=600")
     assert restored.returncode == 0, restored.stderr
 
     with psycopg.connect(restored_database) as conn:
