@@ -135,6 +135,10 @@ except ValueError as exc:
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # A short connect timeout keeps /health and requests from hanging on a dead server.
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
+    # Server-side parameters: psycopg prepares a statement a connection has run five times,
+    # so the request path's few statements are planned once per connection, not per call
+    # (docs/performance.md). Off behind a transaction-pooling PgBouncer.
+    _db["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
     if env_bool("DB_POOL", False):
         # psycopg 3's pool replaces persistent connections; Django forbids both at once.
         _db["CONN_MAX_AGE"] = 0
