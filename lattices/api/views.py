@@ -29,6 +29,7 @@ from catalytic.api_errors import ApiError
 from catalytic.openapi import errors
 from lattices import kept, operations, services
 from lattices.api import serializers as s
+from lattices.api.job_views import ACCEPTED, BackgroundSubmitMixin
 from lattices.api.metering import MeteredProductAPIMixin
 from lattices.exceptions import InvalidRequest
 from lattices.kept import lattices_stamp
@@ -60,7 +61,8 @@ DESCRIPTIONS = {
     404: "No such lattice in this tenant.",
     413: "Request body too large.",
     422: "`search_budget_exceeded` (with `explored`, `budget`, `plan`, `upgrade_to`).",
-    429: "`quota_exceeded`: monthly API calls spent; see `Retry-After`.",
+    429: "`quota_exceeded`: monthly API calls spent; or, with `async`, `too_many_jobs`: the "
+    "plan's `max_concurrent_jobs` are queued or running. See `Retry-After`.",
 }
 
 
@@ -69,7 +71,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return errors(*sorted({401, 402, 403, 429, *codes}), descriptions=DESCRIPTIONS)
 
 
-class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
+class LatticeViewSet(MeteredProductAPIMixin, BackgroundSubmitMixin, TenantScopedViewSet):
     """Lattices of the caller's tenant. Every request counts one API call of the month.
 
     Integers that can exceed 2^53 (vertex, edge and neighbour counts, adjacency-list bytes)
@@ -211,7 +213,7 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
         description="Unobstructed lattices answer directly; obstructed ones are searched "
         "within the plan's search budget. No path is a 200 with `reachable: false`.",
         request=s.PathSerializer,
-        responses={200: s.PathResponseSerializer, **_errors(400, 404, 422)},
+        responses={200: s.PathResponseSerializer, 202: ACCEPTED, **_errors(400, 404, 422)},
         examples=[
             OpenApiExample(
                 "From a corner", request_only=True, value={"start": [0, 0], "end": [5, 6]}
@@ -262,6 +264,8 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     def find_path(self, request: Request, id: str) -> Response:
         lattice = self.get_object()
         data = self._validated(s.PathSerializer, lattice, Kind.PATH)
+        if data["async"]:
+            return self.submit_job(lattice, Kind.PATH, data)
         outcome = operations.find_path(
             tenant=self.tenant,
             actor=self.actor,
@@ -275,12 +279,14 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
     @extend_schema(
         summary="Count (and list) the points within an L1 radius",
         request=s.NeighborsSerializer,
-        responses={200: s.NeighborsResponseSerializer, **_errors(400, 404)},
+        responses={200: s.NeighborsResponseSerializer, 202: ACCEPTED, **_errors(400, 404)},
     )
     @action(detail=True, methods=["post"], url_path="neighbors", url_name="neighbors")
     def neighbors(self, request: Request, id: str) -> Response:
         lattice = self.get_object()
         data = self._validated(s.NeighborsSerializer, lattice, Kind.NEIGHBORS)
+        if data["async"]:
+            return self.submit_job(lattice, Kind.NEIGHBORS, data)
         outcome = operations.count_neighbors(
             tenant=self.tenant,
             actor=self.actor,
@@ -308,6 +314,7 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
                 serializers=[s.XorResponseSerializer, s.PointsResponseSerializer],
                 resource_type_field_name=None,
             ),
+            202: ACCEPTED,
             **_errors(400, 404),
         },
     )
@@ -340,6 +347,9 @@ class LatticeViewSet(MeteredProductAPIMixin, TenantScopedViewSet):
                     {"data": ["Not valid base64."]},
                     "invalid_base64",
                 )
+        if data["async"]:
+            return self.submit_job(lattice, kind, data)
+        if kind == Kind.TRANSFORM_XOR:
             outcome = operations.xor_transform(**common, data=payload, key=data["key"])
         elif kind == Kind.TRANSFORM_ROTATE:
             outcome = operations.rotate_points(
