@@ -86,12 +86,37 @@ def pytest_args(args: list[str]) -> list[str]:
     return ["-m", "pytest", "-rs", *args]
 
 
+def start_worker() -> subprocess.Popen:
+    """The background-job worker `serve` runs beside the web server: Celery, on Redis when
+    REDIS_URL is set, else on a folder in var/ (catalytic/jobs_config.py)."""
+    print("Starting a background-job worker (celery -A catalytic worker) ...", flush=True)
+    return subprocess.Popen(
+        [str(PYTHON), "-m", "celery", "-A", "catalytic", "worker", "--loglevel=WARNING",
+         "--concurrency=1", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+    )  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()  # Celery's warm shutdown: the running job finishes first
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def serve(args: list[str]) -> None:
     ensure_venv("requirements.txt")
     run(PYTHON, "manage.py", "init_db")
     address = args[0] if args else "127.0.0.1:8000"
-    print(f"\nCatalytic is starting on http://{address.replace('127.0.0.1', 'localhost')}\n")
-    run(PYTHON, "manage.py", "runserver", address)
+    worker = start_worker()
+    try:
+        print(f"\nCatalytic is starting on http://{address.replace('127.0.0.1', 'localhost')}\n")
+        run(PYTHON, "manage.py", "runserver", address)
+    finally:
+        stop_worker(worker)
 
 
 def test(args: list[str]) -> None:

@@ -110,8 +110,53 @@ def test_serve_takes_the_address_to_listen_on(
     ran: list[tuple] = []
     monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
     monkeypatch.setattr(dev, "run", lambda *args, **kwargs: ran.append(args[1:]))
+    monkeypatch.setattr(dev.subprocess, "Popen", FakeWorker)
 
     dev.serve(["127.0.0.1:9000"])
 
     assert ran[-1] == ("manage.py", "runserver", "127.0.0.1:9000")
     assert "http://localhost:9000" in capsys.readouterr().out
+
+
+class FakeWorker:
+    started: list[FakeWorker] = []
+
+    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+        self.argv = argv
+        self.stopped = False
+        FakeWorker.started.append(self)
+
+    def poll(self) -> int | None:
+        return 0 if self.stopped else None
+
+    def terminate(self) -> None:
+        self.stopped = True
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+def test_serve_runs_a_job_worker_beside_the_server_and_stops_it_after(
+    dev: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    FakeWorker.started.clear()
+    order: list[str] = []
+    monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
+    monkeypatch.setattr(dev.subprocess, "Popen", FakeWorker)
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        order.append(args[2])
+        if args[2] == "runserver":
+            assert not FakeWorker.started[0].stopped  # the worker runs while the server does
+            raise KeyboardInterrupt  # the developer's Ctrl-C
+
+    monkeypatch.setattr(dev, "run", run)
+
+    with pytest.raises(KeyboardInterrupt):
+        dev.serve([])
+
+    (worker,) = FakeWorker.started
+    assert order == ["init_db", "runserver"]
+    assert worker.argv[1:6] == ["-m", "celery", "-A", "catalytic", "worker"]
+    assert worker.stopped
+    assert "background-job worker" in capsys.readouterr().out
