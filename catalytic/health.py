@@ -85,7 +85,17 @@ def _run(
         return {**fallback, "error": type(exc).__name__}
 
 
-def health_report() -> tuple[str, dict[str, Any]]:
+# Facts apps add to the report (AppConfig.ready): measured from the database on the probe
+# thread, within the same deadline; they inform, they do not change the state.
+_sections: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def register_health_section(name: str, probe: Callable[[], dict[str, Any]]) -> None:
+    """Add `name` to /health, measured by `probe` on the database probe's thread."""
+    _sections[name] = probe
+
+
+def health_report(*, sections: bool = True) -> tuple[str, dict[str, Any]]:
     database = _run(
         _probe_database, {"connected": False, "vendor": connection.vendor}, _database_thread
     )
@@ -101,12 +111,13 @@ def health_report() -> tuple[str, dict[str, Any]]:
         state = "degraded"
     else:
         state = "healthy"
-    return state, {
-        "status": state,
-        "database": database,
-        "redis": redis,
-        "timestamp": iso_utc(timezone.now()),
-    }
+    body = {"status": state, "database": database, "redis": redis}
+    for name, probe in _sections.items() if sections else ():
+        body[name] = (
+            _run(probe, {}, _database_thread) if database["connected"] else {"error": "database"}
+        )
+    body["timestamp"] = iso_utc(timezone.now())
+    return state, body
 
 
 @never_cache

@@ -8,6 +8,9 @@ class LatticesConfig(AppConfig):
     def ready(self) -> None:
         # Models can only be imported once the app registry is ready.
         from billing.usage import register_stored_count
+        from catalytic.health import register_health_section
+        from catalytic.live_metrics import register_live_collector
+        from lattices.job_metrics import JobQueueCollector, health_section
         from lattices.kept import connect_signals
         from lattices.models import Lattice
 
@@ -18,3 +21,7 @@ class LatticesConfig(AppConfig):
         register_stored_count(
             "max_lattices", lambda tenant: Lattice.objects.for_tenant(tenant).count()
         )
+
+        # The background-job queue's depth and age, in /health and /metrics.
+        register_health_section("jobs", health_section)
+        register_live_collector(JobQueueCollector())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -112,6 +113,9 @@ def serve(args: list[str]) -> None:
     run(PYTHON, "manage.py", "init_db")
     address = args[0] if args else "127.0.0.1:8000"
     worker = start_worker()
+    # A SIGTERM (a process manager, an IDE's stop button) ends serve through `finally`
+    # too, so the worker does not outlive it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         print(f"\nCatalytic is starting on http://{address.replace('127.0.0.1', 'localhost')}\n")
         run(PYTHON, "manage.py", "runserver", address)
