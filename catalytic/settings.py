@@ -445,3 +445,12 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# --- Background jobs ----------------------------------------------------------------
+# Their own settings live in catalytic/jobs_config.py (Celery's, read from the
+# environment). Jobs and the operation history share the computation kinds: one OpenAPI
+# enum for both, named here as drf-spectacular documents.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "ComputationKindEnum": "lattices.models.LatticeOperation.Kind",
+}
