@@ -322,7 +322,7 @@ class LatticeViewSet(MeteredProductAPIMixin, BackgroundSubmitMixin, TenantScoped
     def transform(self, request: Request, id: str) -> Response:
         lattice = self.get_object()
         kind_name = request.data.get("type") if isinstance(request.data, dict) else None
-        if kind_name not in s.TRANSFORM_REQUESTS:
+        if not isinstance(kind_name, str) or kind_name not in s.TRANSFORM_REQUESTS:
             raise ApiError(
                 "Some fields are invalid.",
                 code="validation_error",
