@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from billing import plans as plan_table
@@ -351,6 +353,10 @@ def test_finished_jobs_are_pruned_after_the_retention_period(cast, make_lattice)
     recent = job("failed", 6)
     queued = job("queued", None)
 
-    assert jobs.prune() == 1
+    out = io.StringIO()
+    call_command("prune_jobs", stdout=out)
+
+    assert "Pruned 1 job(s) that ended more than 7 days ago." in out.getvalue()
     assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, queued.pk}
     assert not Job.objects.filter(pk=old.pk).exists()
+    assert jobs.prune() == 0
