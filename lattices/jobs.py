@@ -17,7 +17,7 @@ from django.utils import timezone
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
 from catalytic.jobs_config import JOB_RETENTION_DAYS
 from lattices import tasks
-from lattices.exceptions import ProductError
+from lattices.exceptions import JobFinished, TooManyJobs
 from lattices.job_runner import announce_job_finished
 from lattices.models import Job, Lattice
 from lattices.services import actor_user, ensure_owned, ensure_product_access
@@ -26,20 +26,6 @@ from tenants.models import Tenant
 Status = Job.Status
 # How long a client refused for too many jobs is asked to wait before trying again.
 TOO_MANY_JOBS_RETRY_SECONDS = 5
-
-
-class TooManyJobs(ProductError):
-    """The tenant already has as many jobs queued or running as its plan allows (429)."""
-
-    status = 429
-    code = "too_many_jobs"
-
-
-class JobFinished(ProductError):
-    """Only a queued or running job can be cancelled (409)."""
-
-    status = 409
-    code = "job_finished"
 
 
 def submit(
