@@ -6,11 +6,9 @@ class LatticesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        self.monitor_job_queue()
         # Models can only be imported once the app registry is ready.
         from billing.usage import register_stored_count
-        from catalytic.health import register_health_section
-        from catalytic.live_metrics import register_live_collector
-        from lattices.job_metrics import JobQueueCollector, health_section
         from lattices.kept import connect_signals
         from lattices.models import Lattice
 
@@ -22,6 +20,11 @@ class LatticesConfig(AppConfig):
             "max_lattices", lambda tenant: Lattice.objects.for_tenant(tenant).count()
         )
 
-        # The background-job queue's depth and age, in /health and /metrics.
+    def monitor_job_queue(self) -> None:
+        """The background-job queue's depth and age, in /health and /metrics."""
+        from catalytic.health import register_health_section
+        from catalytic.live_metrics import register_live_collector
+        from lattices.job_metrics import JobQueueCollector, health_section
+
         register_health_section("jobs", health_section)
         register_live_collector(JobQueueCollector())
