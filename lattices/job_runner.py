@@ -125,7 +125,7 @@ def run(job_id: uuid.UUID | str) -> RunResult:
     job = Job.objects.select_related("tenant", "lattice", "actor").filter(pk=job_id).first()
     if job is None:  # its lattice was deleted meanwhile, and the job with it
         return RunResult(ran=False)
-    if job.started_at is not None:
+    if job.attempts == 1 and job.started_at is not None:  # a rerun did not wait again
         JOB_WAIT_SECONDS.observe(max((job.started_at - job.created_at).total_seconds(), 0.0))
     started = time.perf_counter()
     result: dict[str, Any] | None = None

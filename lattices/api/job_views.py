@@ -86,9 +86,6 @@ class JobViewSet(TenantScopedViewSet):
     permission_classes = [ReadOrRole, TenantActive]
     write_role = "member"
 
-    def base_queryset(self) -> Any:
-        return Job.objects.all()
-
     @extend_schema(
         summary="The tenant's background jobs, newest first",
         responses={200: s.JobSerializer(many=True), **errors(401, 402, 403)},

@@ -1,4 +1,4 @@
-"""The job queue in /health and /metrics, read from the job rows."""
+"""The job queue in /health and /metrics, read from the job rows; jobs in the staff admin."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from accounts.models import User
 from lattices.job_runner import JOB_STALE_SECONDS
 from lattices.models import Job
 
@@ -72,3 +73,23 @@ def test_health_reports_the_queue_without_the_brokers_address(client: Any, backl
     assert (jobs["queued"], jobs["running"], jobs["stalled"]) == (2, 2, 1)
     assert 89 <= jobs["oldest_queued_seconds"] < 120
     assert jobs["broker"] in ("redis", "rediss", "filesystem")
+
+
+def test_staff_see_jobs_read_only_and_never_a_queued_xor_payload(cast, make_lattice, client):
+    staff = User.objects.create_superuser(email="staff@catalytic.example", password="x-staff-42")
+    client.force_login(staff)
+    job = Job.objects.create(
+        tenant=cast.tenant,
+        lattice=make_lattice(),
+        kind="transform_xor",
+        request={"data": "c2VjcmV0LXBheWxvYWQ=", "key": "the-customers-key"},
+    )
+
+    listing = client.get("/admin/lattices/job/")
+    page = client.get(f"/admin/lattices/job/{job.pk}/change/")
+
+    assert listing.status_code == 200 and str(job.pk) in listing.content.decode()
+    assert page.status_code == 200
+    assert b"the-customers-key" not in page.content
+    assert b"c2VjcmV0LXBheWxvYWQ=" not in page.content
+    assert b'name="status"' not in page.content  # shown, not editable
