@@ -341,7 +341,7 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, job: Job) -> str:
-        return reverse("lattices_api:job-detail", kwargs={"id": job.pk})
+        return reverse("jobs_api:job-detail", kwargs={"id": job.pk})
 
 
 class JobEnvelopeSerializer(serializers.Serializer):

@@ -1,6 +1,5 @@
 from rest_framework.routers import SimpleRouter
 
-from lattices.api.job_views import JobViewSet
 from lattices.api.views import LatticeViewSet
 
 app_name = "lattices_api"
@@ -8,6 +7,5 @@ app_name = "lattices_api"
 # The seed's paths have no trailing slash: /api/lattices, /api/lattices/{id}/path, ...
 router = SimpleRouter(trailing_slash=False)
 router.register("lattices", LatticeViewSet, basename="lattice")
-router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = router.urls

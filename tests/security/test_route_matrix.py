@@ -368,12 +368,10 @@ ROWS: list[Row] = [
         S("401 403 202 202 202 404 401"),
         const({"type": "scale", "size": 8, "points": [[1, 1]], "async": True}),
     ),
-    Row("lattices_api:job-list", "get", "/api/jobs", S("401 200 200 200 200 200 401")),
-    Row("lattices_api:job-detail", "get", "/api/jobs/{job_id}", S("401 200 200 200 200 404 401")),
+    Row("jobs_api:job-list", "get", "/api/jobs", S("401 200 200 200 200 200 401")),
+    Row("jobs_api:job-detail", "get", "/api/jobs/{job_id}", S("401 200 200 200 200 404 401")),
     # The job has ended: members may try to cancel it (409), the outsider cannot see it.
-    Row(
-        "lattices_api:job-detail", "delete", "/api/jobs/{job_id}", S("401 403 409 409 409 404 401")
-    ),
+    Row("jobs_api:job-detail", "delete", "/api/jobs/{job_id}", S("401 403 409 409 409 404 401")),
     # --- webhooks -----------------------------------------------------------------------
     Row(
         "notifications:sendgrid_tracking",
@@ -537,7 +535,7 @@ ADMIN_MODELS = {
     "tenants": {"tenant", "membership", "invitation", "auditevent"},
     "billing": {"plan", "subscription", "usagecounter"},
     "notifications": {"outboxmessage", "suppression"},
-    "lattices": {"lattice", "latticeoperation"},
+    "lattices": {"lattice", "latticeoperation", "job"},
 }
 
 
