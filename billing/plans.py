@@ -26,6 +26,8 @@ LIMIT_NAMES = (
     "max_lattice_size",
     "api_calls_per_month",
     "search_budget",
+    "job_search_budget",
+    "max_concurrent_jobs",
 )
 
 
@@ -41,6 +43,12 @@ class PlanSpec:
     api_calls_per_month: int | None
     # Points an obstructed path search may explore before it is stopped (422).
     search_budget: int
+    # A background job (POST ... "async": true) searches further than a request may:
+    # it holds a worker, not a web process. Free 1x, Starter 5x, Professional 10x and
+    # Enterprise 100x the request budget.
+    job_search_budget: int
+    # Jobs of the tenant queued or running at once; one more is refused (429 too_many_jobs).
+    max_concurrent_jobs: int
     trial_days: int
     features: tuple[str, ...] = field(default_factory=tuple)
 
@@ -71,6 +79,8 @@ PLANS: tuple[PlanSpec, ...] = (
         max_lattice_size=10,
         api_calls_per_month=1_000,
         search_budget=10_000,
+        job_search_budget=10_000,
+        max_concurrent_jobs=1,
         trial_days=0,
         features=("Up to 5 lattices", "3 dimensions", "Community support"),
     ),
@@ -84,6 +94,8 @@ PLANS: tuple[PlanSpec, ...] = (
         max_lattice_size=50,
         api_calls_per_month=10_000,
         search_budget=200_000,
+        job_search_budget=1_000_000,
+        max_concurrent_jobs=2,
         trial_days=14,
         features=("Up to 50 lattices", "5 dimensions", "Email support"),
     ),
@@ -97,6 +109,8 @@ PLANS: tuple[PlanSpec, ...] = (
         max_lattice_size=100,
         api_calls_per_month=100_000,
         search_budget=2_000_000,
+        job_search_budget=20_000_000,
+        max_concurrent_jobs=5,
         trial_days=14,
         features=("Up to 500 lattices", "10 dimensions", "Priority support"),
     ),
@@ -110,6 +124,8 @@ PLANS: tuple[PlanSpec, ...] = (
         max_lattice_size=UNLIMITED,
         api_calls_per_month=UNLIMITED,
         search_budget=10_000_000,
+        job_search_budget=1_000_000_000,
+        max_concurrent_jobs=20,
         trial_days=14,
         features=("Unlimited lattices", "Unlimited API calls", "Dedicated support"),
     ),

@@ -96,7 +96,17 @@ def _failed_startup_checks() -> list[str]:
     ]
 
 
-def health_report() -> tuple[str, dict[str, Any]]:
+# Facts apps add to the report (AppConfig.ready): measured from the database on the probe
+# thread, within the same deadline; they inform, they do not change the state.
+_sections: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def register_health_section(name: str, probe: Callable[[], dict[str, Any]]) -> None:
+    """Add `name` to /health, measured by `probe` on the database probe's thread."""
+    _sections[name] = probe
+
+
+def health_report(*, sections: bool = True) -> tuple[str, dict[str, Any]]:
     failed_checks = _failed_startup_checks()
     database = _run(
         _probe_database, {"connected": False, "vendor": connection.vendor}, _database_thread
@@ -113,13 +123,18 @@ def health_report() -> tuple[str, dict[str, Any]]:
         state = "degraded"
     else:
         state = "healthy"
-    return state, {
+    body = {
         "status": state,
         "database": database,
         "redis": redis,
         "startup_checks": {"passed": not failed_checks, "failed": failed_checks},
-        "timestamp": iso_utc(timezone.now()),
     }
+    for name, probe in _sections.items() if sections else ():
+        body[name] = (
+            _run(probe, {}, _database_thread) if database["connected"] else {"error": "database"}
+        )
+    body["timestamp"] = iso_utc(timezone.now())
+    return state, body
 
 
 @never_cache

@@ -36,7 +36,7 @@ class DependencyCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         # The same probes as /health, with their deadlines: a hung database makes the
         # scrape report 0 within about 2 seconds instead of timing the scrape out.
-        _state, report = health_report()
+        _state, report = health_report(sections=False)
         family = GaugeMetricFamily(
             "catalytic_dependency_up",
             "1 when this app process reaches the dependency (the probes of /health), else 0.",

@@ -58,3 +58,14 @@ WEBHOOK_DELIVERY_DEPTH = Gauge(
     ["status"],
     multiprocess_mode="livemax",
 )
+JOB_SECONDS = Histogram(
+    "catalytic_job_seconds",
+    "Duration of background jobs in a worker, by computation and outcome.",
+    ["kind", "status"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+JOB_WAIT_SECONDS = Histogram(
+    "catalytic_job_wait_seconds",
+    "Seconds a background job waited in the queue before a worker started it.",
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+)

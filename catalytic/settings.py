@@ -471,3 +471,11 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1
 WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
 # Retries stop this many days after the event; an endpoint failing that long is disabled.
 WEBHOOK_RETRY_DAYS = env_int("WEBHOOK_RETRY_DAYS", 3, minimum=1)
+# --- Background jobs ----------------------------------------------------------------
+# Their own settings live in catalytic/jobs_config.py (Celery's, read from the
+# environment). Jobs and the operation history share the computation kinds: one OpenAPI
+# enum for both, named here as drf-spectacular documents.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "ComputationKindEnum": "lattices.models.LatticeOperation.Kind",
+}

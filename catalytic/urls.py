@@ -16,6 +16,7 @@ urlpatterns = [
     path("metrics", live_metrics.metrics, name="metrics"),
     # The product API first: Django tries patterns in order, and these are the busiest.
     path("api/", include("lattices.api.urls")),
+    path("api/", include("lattices.api.job_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/schema.json", BrowsableSchemaView.as_view(), name="api-schema-json"),
     path("api/docs/", ApiDocsView.as_view(), name="api-docs"),

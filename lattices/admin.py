@@ -1,4 +1,5 @@
-"""Staff see every lattice and operation, read-only: the history is an audit trail.
+"""Staff see every lattice, operation and background job, read-only: the history is an
+audit trail, and a job is the worker's to end (customers cancel through the API).
 
 The Tenant page (lattices.tenant_admin) is registered here too.
 """
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from lattices.models import Lattice, LatticeOperation
+from lattices.models import Job, Lattice, LatticeOperation
 from lattices.tenant_admin import TenantAdmin
 from tenants.models import Tenant
 
@@ -52,3 +53,14 @@ class LatticeOperationAdmin(ReadOnlyAdmin):
     search_fields = ("id", "lattice__id", "lattice__name", "error_code", "actor__email")
     list_select_related = ("tenant", "lattice", "actor")
     date_hierarchy = "created_at"
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "tenant", "lattice", "kind", "status", "attempts", "finished_at")
+    list_filter = ("status", "kind", "tenant", "created_at")
+    search_fields = ("id", "lattice__id", "lattice__name", "tenant__slug")
+    list_select_related = ("tenant", "lattice")
+    date_hierarchy = "created_at"
+    # SECURITY: a queued xor job's request holds the customer's payload and key.
+    exclude = ("request",)

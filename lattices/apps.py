@@ -6,6 +6,7 @@ class LatticesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        self.monitor_job_queue()
         # Models can only be imported once the app registry is ready.
         from billing.usage import register_stored_count
         from lattices.models import Lattice
@@ -14,3 +15,12 @@ class LatticesConfig(AppConfig):
         register_stored_count(
             "max_lattices", lambda tenant: Lattice.objects.for_tenant(tenant).count()
         )
+
+    def monitor_job_queue(self) -> None:
+        """The background-job queue's depth and age, in /health and /metrics."""
+        from catalytic.health import register_health_section
+        from catalytic.live_metrics import register_live_collector
+        from lattices.job_metrics import JobQueueCollector, health_section
+
+        register_health_section("jobs", health_section)
+        register_live_collector(JobQueueCollector())

@@ -1,5 +1,5 @@
 """The tenant's dashboard page: plan, usage against it (with this month's chart and a
-warning near the quota), and the latest lattice operations.
+warning near the quota), the latest background jobs and lattice operations.
 
 It sits in lattices, the top app, because it shows billing's plan and usage beside the
 product's own history.
@@ -14,10 +14,12 @@ from django.shortcuts import render
 from billing.limits import tenant_plan
 from billing.usage import current_period, usage_summary
 from billing.usage_report import month_usage
-from lattices.models import LatticeOperation
+from catalytic.jobs_config import JOB_RETENTION_DAYS
+from lattices.models import Job, LatticeOperation
 from tenants.page_auth import tenant_required
 
 RECENT_OPERATIONS = 10
+RECENT_JOBS = 10
 
 
 def _meter(used: int, limit: int | None) -> dict[str, object]:
@@ -41,6 +43,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("lattice", "actor")
         .order_by("-created_at")[:RECENT_OPERATIONS]
     )
+    recent_jobs = (
+        Job.objects.for_tenant(tenant).select_related("lattice").order_by("-created_at")
+    )[:RECENT_JOBS]
     return render(
         request,
         "lattices/dashboard.html",
@@ -51,6 +56,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "lattices": _meter(usage["lattices"]["used"], usage["lattices"]["limit"]),
             "period_end": current_period().end,
             "operations": operations,
+            "jobs": recent_jobs,
+            "job_retention_days": JOB_RETENTION_DAYS,
             "usage": month_usage(tenant),
         },
     )

@@ -57,3 +57,17 @@ class TenantSuspended(ProductError):
 
     status = 402
     code = "tenant_suspended"
+
+
+class TooManyJobs(ProductError):
+    """The tenant already has as many jobs queued or running as its plan allows (429)."""
+
+    status = 429
+    code = "too_many_jobs"
+
+
+class JobFinished(ProductError):
+    """Only a queued or running job can be cancelled (409)."""
+
+    status = 409
+    code = "job_finished"

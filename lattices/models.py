@@ -137,3 +137,60 @@ class LatticeOperation(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} on {self.lattice_id}"
+
+
+class Job(TenantOwnedModel):
+    """A computation run in the background by a task-queue worker (lattices/tasks.py).
+
+    This row is the truth the API reads; the queue only carries the job's id. A worker
+    claims the row with a conditional UPDATE (queued -> running, or a running row whose
+    claim is older than a job may live, i.e. its worker died) and stores the outcome only
+    while it still holds that claim, so a redelivered message never stores twice.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    lattice = models.ForeignKey(Lattice, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=24, choices=LatticeOperation.Kind.choices)
+    # The validated request, kept only until the job ends: for xor it holds the payload
+    # and key, which the finished job (like the operation history) must not keep.
+    request = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    operation = models.ForeignKey(
+        LatticeOperation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key_id = models.UUIDField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="job_tenant_created"),
+            models.Index(fields=["status", "created_at"], name="job_status_created"),
+            models.Index(fields=["finished_at"], name="job_finished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.status} on {self.lattice_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -170,6 +170,7 @@ def _run(
     parameters: dict[str, Any],
     compute: Callable[[engine.Lattice], tuple[dict[str, Any], dict[str, Any]]],
     api_key_id: uuid.UUID | None,
+    budget_limit: str = "search_budget",
 ) -> OperationOutcome:
     ensure_product_access(tenant)
     ensure_owned(tenant, lattice)
@@ -199,7 +200,7 @@ def _run(
                 "explored": exc.explored,
                 "budget": exc.budget,
                 "plan": plan.code,
-                "upgrade_to": upgrade_suggestion(tenant, "search_budget", exc.budget + 1),
+                "upgrade_to": upgrade_suggestion(tenant, budget_limit, exc.budget + 1),
             },
         )
         summary = {"explored": exc.explored, "budget": exc.budget}
@@ -238,14 +239,20 @@ def find_path(
     start: Any,
     end: Any,
     api_key_id: uuid.UUID | None = None,
+    budget_limit: str = "search_budget",
+    search_seconds: float | None = None,
 ) -> OperationOutcome:
-    """Shortest path; searches are capped by the plan's `search_budget` (422 beyond it)."""
-    budget = plan_limit(tenant, "search_budget") or engine.DEFAULT_SEARCH_BUDGET
+    """Shortest path; searches are capped by the plan's `search_budget` (422 beyond it).
+
+    A background job passes `budget_limit="job_search_budget"` and its own time cap.
+    """
+    budget = plan_limit(tenant, budget_limit) or engine.DEFAULT_SEARCH_BUDGET
+    seconds = search_seconds or settings.LATTICE_SEARCH_SECONDS
 
     def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
         # A wall-clock cap as well as the points budget: in high dimensions each point
         # costs tens of microseconds, and a worker must never be held for long.
-        deadline = time.monotonic() + settings.LATTICE_SEARCH_SECONDS
+        deadline = time.monotonic() + seconds
         result = lat.path(start, end, budget=budget, deadline=deadline)
         data = {
             "reachable": result.reachable,
@@ -266,6 +273,7 @@ def find_path(
         parameters={"start": bounded(start), "end": bounded(end)},
         compute=compute,
         api_key_id=api_key_id,
+        budget_limit=budget_limit,
     )
 
 

@@ -9,6 +9,7 @@ neighbours, transform) spends one call of the monthly quota through
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from billing.limits import tenant_plan
 from billing.usage import Caller, quota_exceeded_error, record_api_call
-from lattices import engine, operations, services
+from lattices import engine, jobs, operations, services
 from lattices.drawing import grid_figure
 from lattices.exceptions import PlanLimitExceeded, ProductError
 from lattices.forms import LatticeForm, NeighborsForm, PathForm, RotateForm, ScaleForm, XorForm
@@ -34,6 +35,7 @@ from tenants.page_auth import require_write_role, tenant_required
 SHOWN_PATH_POINTS = 500
 HISTORY_ROWS = 15
 TRANSFORM_FORMS = {"xor": XorForm, "rotate": RotateForm, "scale": ScaleForm}
+Kind = LatticeOperation.Kind
 
 
 class QuotaExceeded(ProductError):
@@ -233,16 +235,39 @@ def _result_json(data: dict[str, Any]) -> str:
 
 
 def _operate(
-    request: HttpRequest, lattice: Lattice, form: Form, form_key: str, run: Any
+    request: HttpRequest,
+    lattice: Lattice,
+    form: Form,
+    form_key: str,
+    run: Any,
+    job: tuple[str, Any],
 ) -> HttpResponse:
     """Validate `form`, spend one call, run the operation, then redirect to the detail
     page showing its result (a refresh shows it again and runs nothing); a refusal
-    re-renders the form with the error."""
+    re-renders the form with the error.
+
+    With "Run in background" (`background` posted), the operation becomes a job instead:
+    `job` is its kind and a function of the cleaned data giving the API's request body.
+    """
     extra: dict[str, Any] = {form_key: form, "open_form": form_key}
     status = 400
+    background = bool(request.POST.get("background"))
     if form.is_valid():
         try:
             spend_call(request.tenant, request.user)
+            if background:
+                kind, body = job
+                jobs.submit(
+                    tenant=request.tenant,
+                    actor=request.user,
+                    lattice=lattice,
+                    kind=kind,
+                    request=body(form.cleaned_data),
+                )
+                messages.success(
+                    request, "The computation runs in the background: see Background jobs."
+                )
+                return redirect("lattices:dashboard")
             outcome = run(form.cleaned_data)
         except ProductError as exc:
             form.add_service_error(exc)  # type: ignore[attr-defined]
@@ -272,7 +297,8 @@ def lattice_path(request: HttpRequest, lattice_id: Any) -> HttpResponse:
             end=data["end"],
         )
 
-    return _operate(request, lattice, PathForm(request.POST), "path_form", run)
+    job = (Kind.PATH, lambda data: {"start": data["start"], "end": data["end"]})
+    return _operate(request, lattice, PathForm(request.POST), "path_form", run, job)
 
 
 @require_POST
@@ -290,7 +316,8 @@ def lattice_neighbors(request: HttpRequest, lattice_id: Any) -> HttpResponse:
             radius=data["radius"],
         )
 
-    return _operate(request, lattice, NeighborsForm(request.POST), "neighbors_form", run)
+    job = (Kind.NEIGHBORS, lambda data: {"point": data["point"], "radius": data["radius"]})
+    return _operate(request, lattice, NeighborsForm(request.POST), "neighbors_form", run, job)
 
 
 @require_POST
@@ -318,7 +345,17 @@ def lattice_transform(request: HttpRequest, lattice_id: Any) -> HttpResponse:
             )
         return operations.scale_points(**common, size=data["size"], points=data["points"])
 
-    return _operate(request, lattice, form, f"{kind}_form", run)
+    def body(data: dict[str, Any]) -> dict[str, Any]:
+        if kind == "xor":
+            payload = base64.b64encode(data["payload"]).decode("ascii")
+            return {"data": payload, "key": data["key"]}
+        fields = ("axes", "k", "points", "inverse") if kind == "rotate" else ("size", "points")
+        return {name: data[name] for name in fields}
+
+    job_kind = {"xor": Kind.TRANSFORM_XOR, "rotate": Kind.TRANSFORM_ROTATE}.get(
+        kind, Kind.TRANSFORM_SCALE
+    )
+    return _operate(request, lattice, form, f"{kind}_form", run, (job_kind, body))
 
 
 @require_POST

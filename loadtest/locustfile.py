@@ -14,6 +14,8 @@ the first LOADTEST_LOGIN_SPREAD=60 s; the rest by weight):
   that is already open): lists lattices, reads one, runs paths and neighbourhoods, reads
   the tenant's usage and subscription status.
 - `ApiKeyProgram`: a program with the tenant's API key, doing the product calls.
+- `AsyncJobProgram` (LOADTEST_ASYNC_USERS=10): a program that submits a background job
+  (`"async": true`) and polls `/api/jobs/{id}` until it ends, on a Celery worker.
 - `SessionUser`: a person who really signs in (password login), refreshes the token pair
   now and then, and signs out at the end (or in the middle, then signs in again).
 
@@ -63,6 +65,10 @@ DRAIN_SECONDS = float(os.environ.get("LOADTEST_DRAIN_SECONDS", "10"))
 # Argon2id hash). A fixed number, not a share: at 10,000 users a 10 %
 # share would be 1,000 logins of the same 200 provisioned people, five sessions each.
 SESSION_USERS = int(os.environ.get("LOADTEST_SESSION_USERS", "100"))
+# Programs submitting background jobs and polling them (AsyncJobProgram), and how long
+# one polls before it moves on.
+ASYNC_USERS = int(os.environ.get("LOADTEST_ASYNC_USERS", "10"))
+JOB_POLL_SECONDS = float(os.environ.get("LOADTEST_JOB_POLL_SECONDS", "60"))
 LOGIN_SPREAD_SECONDS = float(os.environ.get("LOADTEST_LOGIN_SPREAD", "60"))
 LOGOUT_SPREAD_SECONDS = float(os.environ.get("LOADTEST_LOGOUT_SPREAD", "10"))
 # The load generator stands in for the reverse proxy (see X-Forwarded-For below), so it
@@ -178,8 +184,8 @@ def _quit(**_: Any) -> None:
     write_results()
 
 
-class CatalyticClient(FastHttpUser):
-    """What every simulated client does with the product; subclasses say who they are."""
+class SimulatedClient(FastHttpUser):
+    """Who a simulated client is and how it sends: identity, headers, think time."""
 
     abstract = True
     wait_time = between(WAIT_MIN, WAIT_MAX)
@@ -229,6 +235,12 @@ class CatalyticClient(FastHttpUser):
             point = [random.randrange(lattice["size"]) for _ in range(lattice["dimensions"])]
             if tuple(point) not in blocked:
                 return point
+
+
+class CatalyticClient(SimulatedClient):
+    """What every simulated client does with the product; subclasses say who they are."""
+
+    abstract = True
 
     @task(3)
     def list_lattices(self) -> None:
@@ -308,6 +320,47 @@ class ApiKeyProgram(CatalyticClient):
         assert _team_cycle is not None
         self.team = next(_team_cycle)
         self.auth = {"X-API-Key": self.team["api_key"]}
+
+
+class AsyncJobProgram(SimulatedClient):
+    """A program that submits a background job (`"async": true`) and polls it to its end.
+
+    A fixed number (LOADTEST_ASYNC_USERS, default 10), each on its own tenant's API key,
+    one job at a time, so no tenant passes its plan's concurrent jobs; the other users'
+    weights are unchanged. run.py starts a Celery worker beside the server. The job is a
+    scale transform: the ledger compares paths and neighbourhoods with their 2xx answers,
+    and a job's operation is stored by the worker, not answered by a request.
+    """
+
+    fixed_count = ASYNC_USERS
+
+    def on_start(self) -> None:
+        super().on_start()
+        assert _team_cycle is not None
+        self.team = next(_team_cycle)
+        self.auth = {"X-API-Key": self.team["api_key"]}
+
+    @task
+    def submit_and_poll(self) -> None:
+        if not self.may_send():
+            return
+        lattice = self.lattice()
+        body = {"type": "scale", "size": lattice["size"], "points": [self.point(lattice)]}
+        response = self.client.post(
+            f"/api/lattices/{lattice['id']}/transform",
+            json={**body, "async": True},
+            headers=self.headers(),
+            name="/api/lattices/{id}/transform (async)",
+        )
+        if response.status_code != 202:
+            return
+        url = response.json()["job"]["url"]
+        deadline = time.monotonic() + JOB_POLL_SECONDS
+        while time.monotonic() < deadline and not draining():
+            gevent.sleep(1.0)
+            poll = self.client.get(url, headers=self.headers(), name="/api/jobs/{id}")
+            if poll.status_code != 200 or poll.json()["status"] not in ("queued", "running"):
+                return
 
 
 class SessionUser(CatalyticClient):

@@ -559,10 +559,18 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    job_worker: subprocess.Popen | None = None
     try:
         http_bench.prepare_database(bench_args, env)
         server.start()
         server.wait_ready(app_base)
+        # The background jobs of AsyncJobProgram run here, as `celery -A catalytic worker`.
+        job_worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "catalytic", "worker",
+             "--loglevel=WARNING", "--concurrency=1", "--without-gossip", "--without-mingle"],
+            cwd=REPO, env=env, stdout=(workdir / "celery.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
         if proxy is not None:
             proxy.start()
         base = proxy.base if proxy is not None else app_base
@@ -633,6 +641,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if proxy is not None:
             proxy.stop()
+        if job_worker is not None:
+            job_worker.terminate()
+            job_worker.wait(timeout=60)
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -94,6 +95,28 @@ def site_url(address: str) -> str:
     return f"http://{host}:{port}"
 
 
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    """The background-job worker `serve` runs beside the web server: Celery, on Redis when
+    REDIS_URL is set, else on a folder in var/ (catalytic/jobs_config.py)."""
+    print("Starting a background-job worker (celery -A catalytic worker) ...", flush=True)
+    return subprocess.Popen(
+        [str(PYTHON), "-m", "celery", "-A", "catalytic", "worker", "--loglevel=WARNING",
+         "--concurrency=1", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()  # Celery's warm shutdown: the running job finishes first
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def serve(args: list[str]) -> None:
     ensure_venv("requirements.txt")
     address = args[0] if args else "127.0.0.1:8000"
@@ -102,8 +125,15 @@ def serve(args: list[str]) -> None:
     # Unless SITE_URL is set, links in emails point where this server listens.
     env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL") or site_url(address)}
     run(PYTHON, "manage.py", "init_db", env=env)
-    print(f"\nCatalytic is starting on {env['SITE_URL']}\n")
-    run(PYTHON, "manage.py", "runserver", address, env=env)
+    worker = start_worker(env)
+    # A SIGTERM (a process manager, an IDE's stop button) ends serve through `finally`
+    # too, so the worker does not outlive it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        print(f"\nCatalytic is starting on {env['SITE_URL']}\n")
+        run(PYTHON, "manage.py", "runserver", address, env=env)
+    finally:
+        stop_worker(worker)
 
 
 def test(args: list[str]) -> None:

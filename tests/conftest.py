@@ -44,6 +44,16 @@ def django_db_setup(django_db_setup: Any) -> Any:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _jobs_run_in_process() -> None:
+    """A background job's task runs in the test process (Celery's documented eager mode),
+    once the test lets its commit callbacks run. tests/lattices/test_job_worker.py starts
+    real worker processes instead."""
+    from catalytic.celery import app
+
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _jwt_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Tests sign with throwaway keys, never the developer's var/ keys.
     from django.conf import settings

@@ -60,6 +60,12 @@ class LimitsSerializer(serializers.Serializer):
     max_lattice_size = serializers.IntegerField(allow_null=True)
     api_calls_per_month = serializers.IntegerField(allow_null=True)
     search_budget = serializers.IntegerField(allow_null=True)
+    job_search_budget = serializers.IntegerField(
+        help_text="Points a background job's path search may explore."
+    )
+    max_concurrent_jobs = serializers.IntegerField(
+        help_text="Background jobs queued or running at once."
+    )
 
 
 class PlanSerializer(serializers.Serializer):

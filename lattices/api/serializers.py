@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalytic.timestamps import iso_utc
 from lattices import engine
-from lattices.models import Lattice, LatticeOperation
+from lattices.models import Job, Lattice, LatticeOperation
 
 POINT_SCHEMA = {
     "type": "array",
@@ -77,17 +78,31 @@ class LatticeCreateSerializer(serializers.Serializer):
     obstacles = ObstaclesField(required=False, allow_null=True, default=None)
 
 
-class PathSerializer(serializers.Serializer):
+class ComputationRequest(serializers.Serializer):
+    """A computation's body: also `"async": true` to run it as a background job (202)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # `async` is a Python keyword, so it cannot be declared as a class attribute.
+        fields["async"] = serializers.BooleanField(
+            default=False,
+            help_text="true: answer 202 at once with a job (GET /api/jobs/{id}) that runs "
+            "in the background, with the plan's larger job search budget.",
+        )
+        return fields
+
+
+class PathSerializer(ComputationRequest):
     start = PointField()
     end = PointField()
 
 
-class NeighborsSerializer(serializers.Serializer):
+class NeighborsSerializer(ComputationRequest):
     point = PointField()
     radius = serializers.IntegerField(min_value=0, help_text="L1 (taxicab) radius.")
 
 
-class XorSerializer(serializers.Serializer):
+class XorSerializer(ComputationRequest):
     type = serializers.ChoiceField(choices=["xor"])
     data = serializers.CharField(
         allow_blank=True,
@@ -97,7 +112,7 @@ class XorSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=1024, trim_whitespace=False)
 
 
-class RotateSerializer(serializers.Serializer):
+class RotateSerializer(ComputationRequest):
     type = serializers.ChoiceField(choices=["rotate"])
     axes = serializers.ListField(
         child=serializers.IntegerField(min_value=0), min_length=2, max_length=2
@@ -107,7 +122,7 @@ class RotateSerializer(serializers.Serializer):
     points = PointsField(help_text="At most 10,000 points of this lattice.")
 
 
-class ScaleSerializer(serializers.Serializer):
+class ScaleSerializer(ComputationRequest):
     type = serializers.ChoiceField(choices=["scale"])
     size = serializers.IntegerField(help_text="Points per axis of the target lattice.")
     points = PointsField(help_text="At most 10,000 points of this lattice.")
@@ -291,3 +306,43 @@ class XorResponseSerializer(_OperationResultFields):
 
 class PointsResponseSerializer(_OperationResultFields):
     points = PointsField(help_text="The image of each given point, in order.")
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """A background job; `result` (succeeded) is the synchronous call's body, `error`
+    (failed) the synchronous call's error fields."""
+
+    lattice = serializers.UUIDField(source="lattice_id", read_only=True)
+    url = serializers.SerializerMethodField()
+    result = serializers.JSONField(
+        read_only=True, allow_null=True, help_text="When succeeded: the synchronous result."
+    )
+    error = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text="When failed: {code, message, details, ...} as the synchronous error.",
+    )
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "url",
+            "lattice",
+            "kind",
+            "status",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "result",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job: Job) -> str:
+        return reverse("jobs_api:job-detail", kwargs={"id": job.pk})
+
+
+class JobEnvelopeSerializer(serializers.Serializer):
+    job = JobSerializer()

@@ -28,6 +28,7 @@ from catalytic.api_errors import ApiError
 from catalytic.openapi import errors
 from lattices import operations, services
 from lattices.api import serializers as s
+from lattices.api.job_views import ACCEPTED, BackgroundSubmitMixin
 from lattices.api.metering import MeteredProductAPIMixin
 from lattices.exceptions import InvalidRequest
 from lattices.models import Lattice, LatticeOperation
@@ -61,7 +62,8 @@ DESCRIPTIONS = {
     413: "Request body too large.",
     422: "`search_budget_exceeded` (with `explored`, `budget`, `plan`, `upgrade_to`), or "
     + idempotency.ERROR_DESCRIPTIONS[422],
-    429: "`quota_exceeded`: monthly API calls spent; see `Retry-After`.",
+    429: "`quota_exceeded`: monthly API calls spent; or, with `async`, `too_many_jobs`: the "
+    "plan's `max_concurrent_jobs` are queued or running. See `Retry-After`.",
 }
 
 
@@ -70,7 +72,9 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return errors(*sorted({401, 402, 403, 429, *codes}), descriptions=DESCRIPTIONS)
 
 
-class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, TenantScopedViewSet):
+class LatticeViewSet(
+    idempotency.IdempotentMixin, MeteredProductAPIMixin, BackgroundSubmitMixin, TenantScopedViewSet
+):
     """Lattices of the caller's tenant. Every request counts one API call of the month.
 
     Integers that can exceed 2^53 (vertex, edge and neighbour counts, adjacency-list bytes)
@@ -197,7 +201,7 @@ class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, Tenant
         "within the plan's search budget. No path is a 200 with `reachable: false`.",
         request=s.PathSerializer,
         parameters=[idempotency.PARAMETER],
-        responses={200: s.PathResponseSerializer, **_errors(400, 404, 409, 422)},
+        responses={200: s.PathResponseSerializer, 202: ACCEPTED, **_errors(400, 404, 409, 422)},
         examples=[
             OpenApiExample(
                 "From a corner", request_only=True, value={"start": [0, 0], "end": [5, 6]}
@@ -248,6 +252,8 @@ class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, Tenant
     def find_path(self, request: Request, id: str) -> Response:
         lattice = self.get_object()
         data = self._validated(s.PathSerializer, lattice, Kind.PATH)
+        if data["async"]:
+            return self.submit_job(lattice, Kind.PATH, data)
         outcome = operations.find_path(
             tenant=self.tenant,
             actor=self.actor,
@@ -262,12 +268,18 @@ class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, Tenant
         summary="Count (and list) the points within an L1 radius",
         request=s.NeighborsSerializer,
         parameters=[idempotency.PARAMETER],
-        responses={200: s.NeighborsResponseSerializer, **_errors(400, 404, 409, 422)},
+        responses={
+            200: s.NeighborsResponseSerializer,
+            202: ACCEPTED,
+            **_errors(400, 404, 409, 422),
+        },
     )
     @action(detail=True, methods=["post"], url_path="neighbors", url_name="neighbors")
     def neighbors(self, request: Request, id: str) -> Response:
         lattice = self.get_object()
         data = self._validated(s.NeighborsSerializer, lattice, Kind.NEIGHBORS)
+        if data["async"]:
+            return self.submit_job(lattice, Kind.NEIGHBORS, data)
         outcome = operations.count_neighbors(
             tenant=self.tenant,
             actor=self.actor,
@@ -296,6 +308,7 @@ class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, Tenant
                 serializers=[s.XorResponseSerializer, s.PointsResponseSerializer],
                 resource_type_field_name=None,
             ),
+            202: ACCEPTED,
             **_errors(400, 404, 409, 422),
         },
     )
@@ -303,7 +316,7 @@ class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, Tenant
     def transform(self, request: Request, id: str) -> Response:
         lattice = self.get_object()
         kind_name = request.data.get("type") if isinstance(request.data, dict) else None
-        if kind_name not in s.TRANSFORM_REQUESTS:
+        if not isinstance(kind_name, str) or kind_name not in s.TRANSFORM_REQUESTS:
             raise ApiError(
                 "Some fields are invalid.",
                 code="validation_error",
@@ -328,6 +341,9 @@ class LatticeViewSet(idempotency.IdempotentMixin, MeteredProductAPIMixin, Tenant
                     {"data": ["Not valid base64."]},
                     "invalid_base64",
                 )
+        if data["async"]:
+            return self.submit_job(lattice, kind, data)
+        if kind == Kind.TRANSFORM_XOR:
             outcome = operations.xor_transform(**common, data=payload, key=data["key"])
         elif kind == Kind.TRANSFORM_ROTATE:
             outcome = operations.rotate_points(

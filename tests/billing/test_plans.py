@@ -115,6 +115,15 @@ def test_plans_endpoint_is_public_with_prices_and_limits(plans, anon):
     assert rows[3]["limits"]["api_calls_per_month"] is None
 
 
+def test_plans_list_background_job_limits_larger_searches_on_larger_plans(plans, anon):
+    rows = {row["code"]: row["limits"] for row in anon.get("/api/plans").json()["plans"]}
+
+    concurrent = {code: limits["max_concurrent_jobs"] for code, limits in rows.items()}
+    assert concurrent == {"free": 1, "starter": 2, "professional": 5, "enterprise": 20}
+    multiple = {c: lim["job_search_budget"] // lim["search_budget"] for c, lim in rows.items()}
+    assert multiple == {"free": 1, "starter": 5, "professional": 10, "enterprise": 100}
+
+
 def test_plans_endpoint_ignores_a_bad_token(plans, anon):
     anon.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
 

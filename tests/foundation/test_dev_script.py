@@ -110,6 +110,7 @@ def test_serve_takes_the_address_to_listen_on(
     ran: list[tuple] = []
     monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
     monkeypatch.setattr(dev, "run", lambda *args, **kwargs: ran.append(args[1:]))
+    monkeypatch.setattr(dev.subprocess, "Popen", FakeWorker)
 
     dev.serve(["127.0.0.1:9000"])
 
@@ -130,6 +131,7 @@ def test_serve_links_emails_to_the_address_it_serves_on(
     dev: ModuleType, commands: list[tuple], monkeypatch: pytest.MonkeyPatch, address, site
 ) -> None:
     monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
+    monkeypatch.setattr(dev.subprocess, "Popen", FakeWorker)
     monkeypatch.delenv("SITE_URL", raising=False)
     ran: list[dict] = []
     monkeypatch.setattr(
@@ -141,12 +143,14 @@ def test_serve_links_emails_to_the_address_it_serves_on(
     dev.serve([address])
 
     assert [env["SITE_URL"] for env in ran] == [site, site]  # init_db, then runserver
+    assert FakeWorker.started[-1].env["SITE_URL"] == site  # the job worker's emails too
 
 
 def test_serve_keeps_a_site_url_that_is_set(
     dev: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
+    monkeypatch.setattr(dev.subprocess, "Popen", FakeWorker)
     monkeypatch.setenv("SITE_URL", "https://catalytic.example.com")
     ran: list[dict] = []
     monkeypatch.setattr(
@@ -158,3 +162,48 @@ def test_serve_keeps_a_site_url_that_is_set(
     dev.serve(["127.0.0.1:8101"])
 
     assert {env["SITE_URL"] for env in ran} == {"https://catalytic.example.com"}
+
+
+class FakeWorker:
+    started: list[FakeWorker] = []
+
+    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+        self.argv = argv
+        self.env = kwargs.get("env") or {}
+        self.stopped = False
+        FakeWorker.started.append(self)
+
+    def poll(self) -> int | None:
+        return 0 if self.stopped else None
+
+    def terminate(self) -> None:
+        self.stopped = True
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+def test_serve_runs_a_job_worker_beside_the_server_and_stops_it_after(
+    dev: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    FakeWorker.started.clear()
+    order: list[str] = []
+    monkeypatch.setattr(dev, "ensure_venv", lambda requirements: None)
+    monkeypatch.setattr(dev.subprocess, "Popen", FakeWorker)
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        order.append(args[2])
+        if args[2] == "runserver":
+            assert not FakeWorker.started[0].stopped  # the worker runs while the server does
+            raise KeyboardInterrupt  # the developer's Ctrl-C
+
+    monkeypatch.setattr(dev, "run", run)
+
+    with pytest.raises(KeyboardInterrupt):
+        dev.serve([])
+
+    (worker,) = FakeWorker.started
+    assert order == ["init_db", "runserver"]
+    assert worker.argv[1:6] == ["-m", "celery", "-A", "catalytic", "worker"]
+    assert worker.stopped
+    assert "background-job worker" in capsys.readouterr().out

@@ -219,3 +219,15 @@ def test_it_rejects_foreign_tenant_lattice(cast, client_for, make_lattice):
     )
     assert response.status_code == 404
     assert not LatticeOperation.objects.exists()
+
+
+@pytest.mark.parametrize("kind", [{"name": "xor"}, ["xor"], 3, None])
+def test_a_type_that_is_not_a_name_is_400(cast, client_for, make_lattice, kind):
+    lattice = make_lattice()
+
+    response = client_for(cast.member).post(
+        f"/api/lattices/{lattice.pk}/transform", {"type": kind, "points": []}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["type"]

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.api_keys import create_api_key
 from accounts.models import User
 from lattices import services as lattice_services
+from lattices.models import Job
 from notifications.models import OutboxMessage
 from tenants.invitations import invite_member
 from tenants.models import Invitation, Membership, Role
@@ -86,6 +87,7 @@ class TenantObjects:
     """Real objects of tenant A, so that ids in URLs are ones the outsider could copy."""
 
     lattice_id: Any
+    job_id: Any
     member_id: Any
     api_key_id: Any
     invitation_id: Any
@@ -112,8 +114,13 @@ def tenant_a(cast: Any) -> TenantObjects:
     )
     body = OutboxMessage.objects.get(to_email="invitee@acme.example").text_body
     token = body.split("/invitations/accept/")[1].split("/")[0]
+    # Ended, so the Free plan's one job slot stays free for the async submissions.
+    job = Job.objects.create(
+        tenant=cast.tenant, lattice=lattice, kind="path", status="succeeded", result={}
+    )
     return TenantObjects(
         lattice_id=lattice.pk,
+        job_id=job.pk,
         member_id=cast.viewer.pk,
         api_key_id=read.api_key.pk,
         invitation_id=Invitation.objects.get(tenant=cast.tenant).pk,

@@ -401,6 +401,24 @@ ROWS: list[Row] = [
         "/api/lattices/{lattice_id}/operations",
         S("401 200 200 200 200 404 401"),
     ),
+    Row(
+        "lattices_api:lattice-path",
+        "post",
+        "/api/lattices/{lattice_id}/path",
+        S("401 403 202 202 202 404 401"),
+        const({"start": [0, 0], "end": [3, 3], "async": True}),
+    ),
+    Row(
+        "lattices_api:lattice-transform",
+        "post",
+        "/api/lattices/{lattice_id}/transform",
+        S("401 403 202 202 202 404 401"),
+        const({"type": "scale", "size": 8, "points": [[1, 1]], "async": True}),
+    ),
+    Row("jobs_api:job-list", "get", "/api/jobs", S("401 200 200 200 200 200 401")),
+    Row("jobs_api:job-detail", "get", "/api/jobs/{job_id}", S("401 200 200 200 200 404 401")),
+    # The job has ended: members may try to cancel it (409), the outsider cannot see it.
+    Row("jobs_api:job-detail", "delete", "/api/jobs/{job_id}", S("401 403 409 409 409 404 401")),
     # --- webhooks -----------------------------------------------------------------------
     Row(
         "notifications:sendgrid_tracking",
@@ -590,7 +608,7 @@ ADMIN_MODELS = {
     "tenants": {"tenant", "membership", "invitation", "auditevent"},
     "billing": {"plan", "subscription", "usagecounter"},
     "notifications": {"outboxmessage", "suppression"},
-    "lattices": {"lattice", "latticeoperation"},
+    "lattices": {"lattice", "latticeoperation", "job"},
     "webhooks": {"webhookendpoint", "webhookdelivery"},
 }
 
