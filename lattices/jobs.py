@@ -20,7 +20,7 @@ from lattices import tasks
 from lattices.exceptions import JobFinished, TooManyJobs
 from lattices.job_runner import announce_job_finished
 from lattices.models import Job, Lattice
-from lattices.services import actor_user, ensure_owned, ensure_product_access
+from lattices.services import actor_id, ensure_owned, ensure_product_access
 from tenants.models import Tenant
 
 Status = Job.Status
@@ -67,7 +67,7 @@ def submit(
             lattice=lattice,
             kind=kind,
             request=request,
-            actor=actor_user(actor),
+            actor_id=actor_id(actor),
             api_key_id=api_key_id,
         )
         transaction.on_commit(partial(tasks.enqueue, str(job.pk)))

@@ -24,7 +24,7 @@ from catalytic.metrics import LATTICE_OPERATION_SECONDS
 from lattices import engine
 from lattices.exceptions import InvalidRequest, ProductError, SearchBudgetExhausted
 from lattices.models import Lattice, LatticeOperation
-from lattices.services import actor_user, ensure_owned, ensure_product_access
+from lattices.services import actor_id, ensure_owned, ensure_product_access
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def record_operation(
         error_code=error.code if error else "",
         error_message=error.message[:500] if error else "",
         duration_ms=round(duration_ms, 3),
-        actor=actor_user(actor),
+        actor_id=actor_id(actor),
         api_key_id=api_key_id,
     )
     try:

@@ -40,9 +40,10 @@ def ensure_owned(tenant: Tenant, lattice: Lattice) -> None:
         raise ProductError("Lattice not found.", code="not_found", status=404)
 
 
-def actor_user(actor: Any) -> Any:
-    """The user to record, or None (API keys act without a user)."""
-    return actor if getattr(actor, "is_authenticated", False) and actor.pk else None
+def actor_id(actor: Any) -> Any:
+    """The id of the user to record, or None (API keys act without a user). Only the id:
+    an API request's user row is never loaded for it (accounts.authentication.LazyUser)."""
+    return actor.pk if getattr(actor, "is_authenticated", False) and actor.pk else None
 
 
 def plan_limit_error(
@@ -134,12 +135,12 @@ def create_lattice(
             dimensions=spec.dimensions,
             size=spec.size,
             obstacles=spec.obstacle_spec(),
-            created_by=actor_user(actor),
+            created_by_id=actor_id(actor),
         )
         audit.record(
             "lattice.created",
             tenant=tenant,
-            actor=actor_user(actor),
+            actor=actor,
             target=str(lattice.pk),
             **_audit_metadata(lattice, api_key_id),
         )
@@ -160,7 +161,7 @@ def delete_lattice(
         audit.record(
             "lattice.deleted",
             tenant=tenant,
-            actor=actor_user(actor),
+            actor=actor,
             target=str(lattice.pk),
             **_audit_metadata(lattice, api_key_id),
         )
