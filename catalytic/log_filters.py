@@ -18,3 +18,21 @@ class SkipShedRequests(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         return not getattr(request, SHED_ATTRIBUTE, False)
+
+
+# Set on a request answered with a 5xx that is a deliberate refusal, not a fault.
+EXPECTED_REFUSAL_ATTRIBUTE = "catalytic_expected_refusal"
+# API error codes answered with a 5xx by design: a setting the operator chose (Stripe not
+# configured), said in the answer, nothing to page anyone about.
+EXPECTED_REFUSAL_CODES = frozenset({"billing_not_configured"})
+
+
+class ExpectedRefusalsAsWarnings(logging.Filter):
+    """Log django.request's line for an expected refusal at WARNING, not ERROR."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if getattr(request, EXPECTED_REFUSAL_ATTRIBUTE, False) and record.levelno > logging.WARNING:
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        return True

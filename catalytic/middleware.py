@@ -11,7 +11,11 @@ from prometheus_client import Counter
 
 from catalytic.api_errors import error_response
 from catalytic.client_ip import is_trusted_proxy
-from catalytic.log_filters import SHED_ATTRIBUTE
+from catalytic.log_filters import (
+    EXPECTED_REFUSAL_ATTRIBUTE,
+    EXPECTED_REFUSAL_CODES,
+    SHED_ATTRIBUTE,
+)
 
 REQUESTS_SHED = Counter(
     "catalytic_requests_shed_total",
@@ -113,3 +117,20 @@ class LoadSheddingMiddleware:
                 setattr(request, SHED_ATTRIBUTE, True)
                 return response
         return self.get_response(request)
+
+
+class ExpectedRefusalMiddleware:
+    """Marks a request answered with a 5xx whose API error code is an expected refusal
+    (catalytic.log_filters), so django.request logs it at WARNING."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code >= 500:
+            data = getattr(response, "data", None)  # a DRF Response's body
+            error = data.get("error") if isinstance(data, dict) else None
+            if isinstance(error, dict) and error.get("code") in EXPECTED_REFUSAL_CODES:
+                setattr(request, EXPECTED_REFUSAL_ATTRIBUTE, True)
+        return response

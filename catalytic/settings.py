@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request that queued too long is refused before anything else runs.
     "catalytic.middleware.LoadSheddingMiddleware",
+    # Marks 5xx answers that are deliberate refusals, which django.request logs at WARNING.
+    "catalytic.middleware.ExpectedRefusalMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catalytic.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -407,12 +409,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"skip_shed_requests": {"()": "catalytic.log_filters.SkipShedRequests"}},
+    "filters": {
+        "skip_shed_requests": {"()": "catalytic.log_filters.SkipShedRequests"},
+        "expected_refusals_as_warnings": {"()": "catalytic.log_filters.ExpectedRefusalsAsWarnings"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.request": {"filters": ["skip_shed_requests"]},
+        "django.request": {"filters": ["skip_shed_requests", "expected_refusals_as_warnings"]},
     },
 }
 

@@ -26,6 +26,7 @@ from djstripe.models import Event, WebhookEventTrigger
 from billing.handlers import HANDLERS
 from billing.stripe_client import stripe_client, webhooks_missing
 from catalytic.api_errors import error_response
+from catalytic.log_filters import EXPECTED_REFUSAL_ATTRIBUTE
 from catalytic.metrics import WEBHOOK_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     missing = webhooks_missing()
     if missing:
         names = ", ".join(missing)
+        setattr(request, EXPECTED_REFUSAL_ATTRIBUTE, True)  # logged at WARNING
         return error_response(
             "billing_not_configured",
             f"Stripe webhooks are not configured on this server: set {names}.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -75,3 +77,16 @@ def test_cancelling_the_signup_trial_works_without_stripe(cast, no_stripe, clien
 def test_sync_stripe_plans_refuses_without_a_key(plans, no_stripe):
     with pytest.raises(CommandError, match="STRIPE_SECRET_KEY"):
         call_command("sync_stripe_plans")
+
+
+def test_the_expected_503s_are_logged_as_warnings_not_errors(
+    cast, no_stripe, client_for, anon, caplog
+):
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        api = client_for(cast.owner).post("/api/stripe/portal", {}, format="json")
+        webhook = anon.post("/api/stripe/webhooks", data="{}", content_type="application/json")
+
+    assert api.status_code == webhook.status_code == 503
+    lines = [record for record in caplog.records if record.name == "django.request"]
+    assert len(lines) == 2
+    assert {record.levelname for record in lines} == {"WARNING"}
