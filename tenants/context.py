@@ -51,3 +51,10 @@ class AuthContext:
     def tenant(self) -> Tenant:
         """The Tenant row, for views that show or change it (one query, on first use)."""
         return Tenant.objects.select_related("subscription__plan").get(pk=self.tenant_id)
+
+    def remember_tenant(self, tenant: Tenant) -> None:
+        """The caller's Tenant row that the request read anyway (joined to another row,
+        with its subscription and plan): `tenant` then asks no query of its own."""
+        if tenant.pk != self.tenant_id:
+            raise ValueError("not this caller's tenant")
+        self.__dict__["tenant"] = tenant  # where cached_property keeps its value

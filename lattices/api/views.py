@@ -12,6 +12,7 @@ import binascii
 import uuid
 from typing import Any, NoReturn
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -89,6 +90,21 @@ class LatticeViewSet(
     write_role = "member"
     # Each creates or spends: a retry carrying the first call's Idempotency-Key is replayed.
     idempotent_actions = ("create", "find_path", "neighbors", "transform")
+    computations = ("find_path", "neighbors", "transform")
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        if self.action in self.computations:
+            # A computation needs its tenant and plan (the search budget, the operation row):
+            # read with the lattice, in its one query.
+            queryset = queryset.select_related("tenant__subscription__plan")
+        return queryset
+
+    def get_object(self) -> Lattice:
+        lattice = super().get_object()
+        if self.action in self.computations:
+            self.context.remember_tenant(lattice.tenant)
+        return lattice
 
     @property
     def actor(self) -> Any:

@@ -117,9 +117,9 @@ def test_a_path_costs_metering_and_one_operation_insert(cast, client_for, lattic
     assert response.json()["length"] == 18
     inserts = [s for s in sql if s.startswith("INSERT")]
     assert len(inserts) == 1 and "lattices_latticeoperation" in inserts[0]
-    # the operation reads its tenant (the plan's search budget); its actor is the token's
-    # user id, so the user row is not read
-    assert len(sql) == metering() + 1 + AUTHENTICATION + LATTICE + 1
+    # the lattice comes with its tenant and plan (the search budget); the actor is the
+    # token's user id, so the user row is not read
+    assert len(sql) == metering() + 1 + AUTHENTICATION + LATTICE
     assert not [s for s in sql if s.startswith('SELECT "accounts_user"')]
 
 
