@@ -39,6 +39,9 @@ TOKEN="$(owner_token)"
 # - negative_data_rejection: DRF is lenient by design where that harms nobody: a
 #   number sent for a text field is taken as its text ("name": 0 -> "0") and an
 #   unreadable page_size falls back to the default page size.
+# One worker: with two, schemathesis's generator (hypothesis describing its lambdas with
+# `ast.parse` in both threads) once stopped with "AST constructor recursion depth
+# mismatch", a race inside CPython 3.11, not an answer of ours.
 REPORT="${ST_REPORT_DIR:-$WORK/report}"
 mkdir -p "$REPORT"
 set +e
@@ -49,7 +52,7 @@ set +e
   --max-examples "${ST_MAX_EXAMPLES:-25}" \
   --max-time "${ST_MAX_TIME:-180}" \
   --request-timeout 10 \
-  --workers 2 \
+  --workers 1 \
   --seed "${ST_SEED:-20261125}" \
   --no-color \
   --report ndjson,junit --report-dir "$REPORT" \
