@@ -43,16 +43,13 @@ class LoginSerializer(TokenObtainPairSerializer):
         self.fields["password"] = PasswordField(max_length=4096, trim_whitespace=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        request = self.context.get("request")
-        self.user = services.check_credentials(
-            email=attrs["email"], password=attrs["password"], request=request
+        session = services.login(
+            email=attrs["email"],
+            password=attrs["password"],
+            tenant_ref=attrs.get("tenant", ""),
+            request=self.context.get("request"),
         )
-        membership = services.choose_membership(
-            user=self.user, tenant_ref=attrs.get("tenant", ""), request=request
-        )
-        session = services.start_session(
-            membership=membership, request=request, action="login.succeeded"
-        )
+        self.user = session.membership.user
         return session_body(session)
 
 
