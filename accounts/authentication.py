@@ -71,10 +71,6 @@ class LazyUser(SimpleLazyObject):
         return self.__dict__["user_id"]
 
 
-def lazy_user(user_id: Any) -> User:
-    return LazyUser(uuid.UUID(str(user_id)))  # type: ignore[return-value]
-
-
 def confirm_access_token(token: Any) -> AuthContext:
     """The caller behind a verified access token, if its claims are still true; else
     Rejected("revoked"). One query (accounts.credentials)."""
@@ -113,7 +109,7 @@ class JWTAuthentication(SimpleJWTAuthentication):
             context = confirm_access_token(self.get_validated_token(raw))
         except Rejected as exc:
             raise _unauthorized(f"token_{exc.reason}", exc.message)
-        return lazy_user(context.user_id), context
+        return LazyUser(context.user_id), context
 
     def get_validated_token(self, raw_token: bytes) -> Any:
         """The access token (SIMPLE_JWT's one AUTH_TOKEN_CLASSES), or Rejected with the
@@ -186,5 +182,5 @@ class ApiKeyAuthentication(BaseAuthentication):
             api_key_id=key.id,
         )
         creator_id = key.created_by_id
-        user = lazy_user(creator_id) if creator_id is not None else AnonymousUser()
+        user = LazyUser(creator_id) if creator_id is not None else AnonymousUser()
         return user, context
