@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import run_checks
+from django.core.checks import CheckMessage, run_checks
 from django.db import DatabaseError, connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -86,11 +86,11 @@ def _run(
         return {**fallback, "error": type(exc).__name__}
 
 
-def _failed_startup_checks() -> list[str]:
-    """Ids of the failing "startup" system checks (say, JWT keys that cannot be loaded:
-    no token could be signed), which catalytic/wsgi.py refuses to start with."""
+def startup_problems() -> list[CheckMessage]:
+    """The failing "startup" system checks (say, JWT keys that cannot be loaded: no token
+    could be signed): catalytic/wsgi.py refuses to start with them, /health reports them."""
     return [
-        message.id or str(message)
+        message
         for message in run_checks(tags=["startup"], include_deployment_checks=True)
         if message.is_serious()
     ]
@@ -107,7 +107,7 @@ def register_health_section(name: str, probe: Callable[[], dict[str, Any]]) -> N
 
 
 def health_report(*, sections: bool = True) -> tuple[str, dict[str, Any]]:
-    failed_checks = _failed_startup_checks()
+    failed_checks = [problem.id or str(problem) for problem in startup_problems()]
     database = _run(
         _probe_database, {"connected": False, "vendor": connection.vendor}, _database_thread
     )
