@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalytic.api_errors import ApiError, error_body
+from catalytic.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,13 @@ _DEFAULT_CODES = {
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        response = Response(
+            error_body(exc.code, exc.message, exc.details, **exc.extra), status=exc.status
+        )
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
     if isinstance(exc, ApiError):
         response = Response(
             error_body(exc.error_code, exc.message, exc.details, **exc.extra),

@@ -1,72 +1,43 @@
-"""Why a product request was refused, independent of how it arrived (API or pages).
-
-Services raise these; the API turns them into its JSON error shape (same code, status
-and extra fields) and the pages show `message`. Nothing here knows about DRF.
-"""
+"""The product's refusals: ServiceError subclasses with their own code and status."""
 
 from __future__ import annotations
 
-from typing import Any
+from catalytic.errors import ServiceError
 
 
-class ProductError(Exception):
-    """A refusal with a stable `code`, the HTTP status it maps to, and optional fields."""
-
-    status = 400
-    code = "invalid"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        status: int | None = None,
-        details: Any = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        if status is not None:
-            self.status = status
-        self.details = details
-        self.extra = extra or {}
-
-
-class InvalidRequest(ProductError):
+class InvalidRequest(ServiceError):
     """Bad input for a lattice or an operation (400)."""
 
 
-class SearchBudgetExhausted(ProductError):
+class SearchBudgetExhausted(ServiceError):
     """A path search needed more points than the tenant's plan allows (422)."""
 
     status = 422
     code = "search_budget_exceeded"
 
 
-class PlanLimitExceeded(ProductError):
+class PlanLimitExceeded(ServiceError):
     """The request is valid but the tenant's plan does not allow it (402)."""
 
     status = 402
     code = "plan_limit"
 
 
-class TenantSuspended(ProductError):
+class TenantSuspended(ServiceError):
     """A suspended (or deleted) tenant may log in and pay, but not use the product (402)."""
 
     status = 402
     code = "tenant_suspended"
 
 
-class TooManyJobs(ProductError):
+class TooManyJobs(ServiceError):
     """The tenant already has as many jobs queued or running as its plan allows (429)."""
 
     status = 429
     code = "too_many_jobs"
 
 
-class JobFinished(ProductError):
+class JobFinished(ServiceError):
     """Only a queued or running job can be cancelled (409)."""
 
     status = 409

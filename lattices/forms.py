@@ -15,8 +15,8 @@ from typing import Any
 
 from django import forms
 
+from catalytic.errors import ServiceError
 from lattices import engine
-from lattices.exceptions import ProductError
 
 POINT_HELP = "Whole numbers separated by commas, one per dimension, e.g. 0, 0."
 POINTS_HELP = "One point per line, coordinates separated by commas (or a JSON list of lists)."
@@ -89,7 +89,7 @@ class ServiceErrorsMixin:
     # First word of an engine/service message → the form field it is about.
     message_fields: dict[str, str] = {}
 
-    def add_service_error(self, error: ProductError) -> None:
+    def add_service_error(self, error: ServiceError) -> None:
         match = re.match(r"[a-z_]+", error.message)
         field = self.message_fields.get(match.group(0)) if match else None
         self.add_error(field, error.message)  # type: ignore[attr-defined]
@@ -174,7 +174,7 @@ class LatticeForm(ServiceErrorsMixin, forms.Form):
             return {"density": self.cleaned_data["density"], "seed": self.cleaned_data["seed"]}
         return None
 
-    def add_service_error(self, error: ProductError) -> None:
+    def add_service_error(self, error: ServiceError) -> None:
         field = self.limit_fields.get(error.extra.get("limit", ""))
         if field:
             self.add_error(field, error.message)

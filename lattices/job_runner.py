@@ -21,10 +21,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalytic.errors import ServiceError
 from catalytic.jobs_config import JOB_SEARCH_SECONDS, JOB_STALE_SECONDS
 from catalytic.metrics import JOB_SECONDS, JOB_WAIT_SECONDS
 from lattices import operations
-from lattices.exceptions import ProductError
 from lattices.models import Job, LatticeOperation
 from lattices.signals import job_finished
 
@@ -77,7 +77,7 @@ def _seconds_until_stale(job_id: uuid.UUID | str) -> float | None:
 
 
 def compute(job: Job) -> dict[str, Any]:
-    """The synchronous call's result for the job's request (raises ProductError)."""
+    """The synchronous call's result for the job's request (raises ServiceError)."""
     request = job.request
     common: dict[str, Any] = {
         "tenant": job.tenant,
@@ -113,7 +113,7 @@ def compute(job: Job) -> dict[str, Any]:
     return outcome.data
 
 
-def error_of(exc: ProductError) -> dict[str, Any]:
+def error_of(exc: ServiceError) -> dict[str, Any]:
     """The job's `error`: the same fields the synchronous call's error body holds."""
     return {"code": exc.code, "message": exc.message, "details": exc.details, **exc.extra}
 
@@ -132,7 +132,7 @@ def run(job_id: uuid.UUID | str) -> RunResult:
     error: dict[str, Any] | None = None
     try:
         result = compute(job)
-    except ProductError as exc:
+    except ServiceError as exc:
         error = error_of(exc)
     except Exception:
         # A defect, not bad input: the job ends failed with a message that says so, and

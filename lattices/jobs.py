@@ -61,6 +61,7 @@ def submit(
                     "upgrade_to": upgrade_suggestion(tenant, "max_concurrent_jobs", active + 1),
                     "retry_after": TOO_MANY_JOBS_RETRY_SECONDS,
                 },
+                headers={"Retry-After": str(TOO_MANY_JOBS_RETRY_SECONDS)},
             )
         job = Job.objects.create(
             tenant=tenant,

@@ -20,9 +20,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
+from catalytic.errors import ServiceError
 from catalytic.metrics import LATTICE_OPERATION_SECONDS
 from lattices import engine
-from lattices.exceptions import InvalidRequest, ProductError, SearchBudgetExhausted
+from lattices.exceptions import InvalidRequest, SearchBudgetExhausted
 from lattices.models import Lattice, LatticeOperation
 from lattices.services import actor_id, ensure_owned, ensure_product_access
 from tenants.models import Tenant
@@ -89,7 +90,7 @@ def record_operation(
     kind: str,
     parameters: dict[str, Any],
     result_summary: dict[str, Any] | None = None,
-    error: ProductError | None = None,
+    error: ServiceError | None = None,
     duration_ms: float = 0.0,
     api_key_id: uuid.UUID | None = None,
 ) -> LatticeOperation:
@@ -131,7 +132,7 @@ def record_rejection(
     lattice: Lattice,
     kind: str,
     raw: Any,
-    error: ProductError,
+    error: ServiceError,
     api_key_id: uuid.UUID | None = None,
 ) -> NoReturn:
     """Record a request refused before the engine ran (malformed input), then raise `error`."""
@@ -174,7 +175,7 @@ def _run(
 ) -> OperationOutcome:
     ensure_product_access(tenant)
     ensure_owned(tenant, lattice)
-    error: ProductError | None = None
+    error: ServiceError | None = None
     data: dict[str, Any] = {}
     summary: dict[str, Any] = {}
     started = time.perf_counter()
@@ -206,7 +207,7 @@ def _run(
         summary = {"explored": exc.explored, "budget": exc.budget}
     except engine.LatticeError as exc:
         error = InvalidRequest(str(exc), code=_error_code(exc))
-    except ProductError as exc:
+    except ServiceError as exc:
         error = exc
     duration_ms = (time.perf_counter() - started) * 1000
     LATTICE_OPERATION_SECONDS.labels(
@@ -340,7 +341,7 @@ def xor_transform(
         result = engine.xor(data, key)
         if not result.aux_restored:
             # Cannot happen unless the engine is broken; refuse to return an untrusted output.
-            raise ProductError(
+            raise ServiceError(
                 "The auxiliary buffer was not restored; the result was discarded.",
                 code="catalytic_violation",
                 status=500,

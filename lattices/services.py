@@ -13,8 +13,9 @@ from typing import Any
 from django.db import transaction
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
+from catalytic.errors import ServiceError
 from lattices import engine
-from lattices.exceptions import InvalidRequest, PlanLimitExceeded, ProductError, TenantSuspended
+from lattices.exceptions import InvalidRequest, PlanLimitExceeded, TenantSuspended
 from lattices.models import Lattice
 from tenants import audit
 from tenants.models import Tenant
@@ -37,7 +38,7 @@ def ensure_owned(tenant: Tenant, lattice: Lattice) -> None:
     # SECURITY: callers fetch lattices through the scoped queryset already; this guards
     # the service boundary itself, so a page that forgets scoping still cannot cross tenants.
     if lattice.tenant_id != tenant.pk:
-        raise ProductError("Lattice not found.", code="not_found", status=404)
+        raise ServiceError("Lattice not found.", code="not_found", status=404)
 
 
 def actor_id(actor: Any) -> Any:

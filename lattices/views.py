@@ -23,9 +23,10 @@ from django.views.decorators.http import require_POST
 
 from billing.limits import tenant_plan
 from billing.usage import Caller, quota_exceeded_error, record_api_call
+from catalytic.errors import ServiceError
 from lattices import engine, jobs, operations, services
 from lattices.drawing import grid_figure
-from lattices.exceptions import PlanLimitExceeded, ProductError
+from lattices.exceptions import PlanLimitExceeded
 from lattices.forms import LatticeForm, NeighborsForm, PathForm, RotateForm, ScaleForm, XorForm
 from lattices.models import Lattice, LatticeOperation
 from tenants.models import Role
@@ -38,7 +39,7 @@ TRANSFORM_FORMS = {"xor": XorForm, "rotate": RotateForm, "scale": ScaleForm}
 Kind = LatticeOperation.Kind
 
 
-class QuotaExceeded(ProductError):
+class QuotaExceeded(ServiceError):
     status = 429
     code = "quota_exceeded"
 
@@ -56,12 +57,12 @@ def _tenant_lattice(request: HttpRequest, lattice_id: Any) -> Lattice:
     return get_object_or_404(Lattice.objects.for_tenant(request.tenant), pk=lattice_id)
 
 
-def _error_status(error: ProductError) -> int:
+def _error_status(error: ServiceError) -> int:
     """The API's status for refusals a page should mirror (plan, suspension, quota); else 400."""
     return error.status if error.status in (402, 422, 429) else 400
 
 
-def _upgrade_hint(error: ProductError) -> str | None:
+def _upgrade_hint(error: ServiceError) -> str | None:
     return error.extra.get("upgrade_to") if isinstance(error, PlanLimitExceeded) else None
 
 
@@ -87,7 +88,7 @@ def lattice_create(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant
     plan = tenant_plan(tenant)
     used = Lattice.objects.for_tenant(tenant).count()
-    limit_error: ProductError | None = None
+    limit_error: ServiceError | None = None
     status = 200
     if request.method == "POST":
         form = LatticeForm(request.POST)
@@ -103,7 +104,7 @@ def lattice_create(request: HttpRequest) -> HttpResponse:
                     size=form.cleaned_data["size"],
                     obstacles=form.obstacles(),
                 )
-            except ProductError as exc:
+            except ServiceError as exc:
                 status = _error_status(exc)
                 if isinstance(exc, PlanLimitExceeded):
                     # Explained above the form (with the upgrade link); repeated at the
@@ -269,7 +270,7 @@ def _operate(
                 )
                 return redirect("lattices:dashboard")
             outcome = run(form.cleaned_data)
-        except ProductError as exc:
+        except ServiceError as exc:
             form.add_service_error(exc)  # type: ignore[attr-defined]
             extra["upgrade_to"] = exc.extra.get("upgrade_to")
             status = _error_status(exc)
@@ -366,7 +367,7 @@ def lattice_delete(request: HttpRequest, lattice_id: Any) -> HttpResponse:
     try:
         spend_call(request.tenant, request.user)
         services.delete_lattice(tenant=request.tenant, actor=request.user, lattice=lattice)
-    except ProductError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("lattices:detail", lattice_id=lattice.pk)
     messages.success(request, f"Lattice “{lattice.name}” deleted.")

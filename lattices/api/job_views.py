@@ -13,12 +13,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalytic.api_errors import ApiError
 from catalytic.openapi import errors
 from lattices import jobs
 from lattices.api import serializers as s
-from lattices.api.metering import as_api_error
-from lattices.exceptions import ProductError
 from lattices.models import Job, Lattice
 from tenants.permissions import ReadOrRole, TenantActive
 from tenants.viewsets import TenantScopedViewSet
@@ -47,30 +44,19 @@ ACCEPTED = OpenApiResponse(
 )
 
 
-def _api_error(exc: ProductError) -> ApiError:
-    error = as_api_error(exc)
-    retry_after = exc.extra.get("retry_after")
-    if retry_after is not None:
-        error.headers = {"Retry-After": str(retry_after)}
-    return error
-
-
 class BackgroundSubmitMixin:
     """For the computation actions: `return self.submit_job(...)` when `async` is true."""
 
     def submit_job(self, lattice: Lattice, kind: str, data: dict[str, Any]) -> Response:
         request = {name: value for name, value in data.items() if name != "async"}
-        try:
-            job = jobs.submit(
-                tenant=self.tenant,  # type: ignore[attr-defined]
-                actor=self.actor,  # type: ignore[attr-defined]
-                lattice=lattice,
-                kind=kind,
-                request=request,
-                api_key_id=self.api_key_id,  # type: ignore[attr-defined]
-            )
-        except ProductError as exc:
-            raise _api_error(exc)
+        job = jobs.submit(
+            tenant=self.tenant,  # type: ignore[attr-defined]
+            actor=self.actor,  # type: ignore[attr-defined]
+            lattice=lattice,
+            kind=kind,
+            request=request,
+            api_key_id=self.api_key_id,  # type: ignore[attr-defined]
+        )
         body = s.JobSerializer(job).data
         location = self.request.build_absolute_uri(body["url"])  # type: ignore[attr-defined]
         return Response(
@@ -132,8 +118,5 @@ class JobViewSet(TenantScopedViewSet):
     )
     def destroy(self, request: Request, id: str) -> Response:
         job = self.get_object()
-        try:
-            job = jobs.cancel(tenant=self.tenant, job=job)
-        except ProductError as exc:
-            raise _api_error(exc)
+        job = jobs.cancel(tenant=self.tenant, job=job)
         return Response(s.JobSerializer(job).data)

@@ -14,16 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.usage import Caller, UsageResult, quota_exceeded_error, record_api_call
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.metrics import QUOTA_REJECTIONS
-from lattices.exceptions import ProductError
 from tenants.permissions import auth_context
-
-
-def as_api_error(exc: ProductError) -> ApiError:
-    return ApiError(
-        exc.message, code=exc.code, status_code=exc.status, details=exc.details, extra=exc.extra
-    )
 
 
 class MeteredProductAPIMixin:
@@ -42,13 +35,12 @@ class MeteredProductAPIMixin:
         self.usage = usage
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ProductError):
+        if isinstance(exc, ServiceError):
             limit = exc.extra.get("limit") if exc.code == "plan_limit" else None
             if exc.code == "search_budget_exceeded":
                 limit = "search_budget"
             if limit:
                 QUOTA_REJECTIONS.labels(limit=str(limit)).inc()
-            exc = as_api_error(exc)
         return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(

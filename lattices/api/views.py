@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.openapi import errors
 from lattices import operations, services
 from lattices.api import serializers as s
@@ -333,7 +333,7 @@ class LatticeViewSet(
         lattice = self.get_object()
         kind_name = request.data.get("type") if isinstance(request.data, dict) else None
         if not isinstance(kind_name, str) or kind_name not in s.TRANSFORM_REQUESTS:
-            raise ApiError(
+            raise ServiceError(
                 "Some fields are invalid.",
                 code="validation_error",
                 details={"type": [f"Choose one of: {', '.join(s.TRANSFORM_REQUESTS)}."]},

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalytic.errors import ServiceError
 from lattices import engine, operations, services
-from lattices.exceptions import ProductError, TenantSuspended
+from lattices.exceptions import TenantSuspended
 from lattices.models import _ENGINE_CACHE, Lattice, LatticeOperation
 
 pytestmark = pytest.mark.django_db
@@ -104,12 +105,12 @@ def test_operations_by_api_key_record_the_key_not_a_user(cast, make_lattice):
 def test_services_refuse_another_tenants_lattice(cast, make_lattice):
     theirs = make_lattice(tenant=cast.other_tenant)
 
-    with pytest.raises(ProductError) as refused:
+    with pytest.raises(ServiceError) as refused:
         operations.find_path(
             tenant=cast.tenant, actor=cast.owner.user, lattice=theirs, start=[0, 0], end=[1, 1]
         )
     assert refused.value.status == 404
-    with pytest.raises(ProductError):
+    with pytest.raises(ServiceError):
         services.delete_lattice(tenant=cast.tenant, actor=cast.owner.user, lattice=theirs)
     assert Lattice.objects.filter(pk=theirs.pk).exists()
     assert not LatticeOperation.objects.exists()
