@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.authentication import API_KEY_PREFIX, hash_api_key
 from accounts.models import ApiKey
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import audit, events
 
 PREFIX_LENGTH = 8
@@ -46,7 +46,7 @@ def create_api_key(
     request: Any = None,
 ) -> NewApiKey:
     if expires_at is not None and expires_at <= timezone.now():
-        raise ApiError(
+        raise ServiceError(
             "The expiry must be in the future.",
             code="validation_error",
             details={"expires_at": ["The expiry must be in the future."]},
@@ -78,7 +78,7 @@ def create_api_key(
             return NewApiKey(api_key, key)
         except IntegrityError:
             continue  # a prefix collision (1 in 2.8e12 per pair): draw again
-    raise ApiError("Could not create a key; try again.", code="conflict", status_code=409)
+    raise ServiceError("Could not create a key; try again.", code="conflict", status=409)
 
 
 def revoke_api_key(*, tenant: Any, actor: Any, api_key: ApiKey, request: Any = None) -> None:

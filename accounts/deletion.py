@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, PasswordResetRequest, User
 from accounts.sessions import revoke_user_sessions
 from accounts.signals import account_deleting
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import audit
 from tenants.models import AuditEvent, Invitation, Membership, Role, Tenant
 
@@ -33,11 +33,11 @@ def pseudonym(user: User) -> str:
     return f"deleted-user-{digest.hexdigest()[:16]}"
 
 
-def _wrong_password() -> ApiError:
-    return ApiError(
+def _wrong_password() -> ServiceError:
+    return ServiceError(
         "The password is incorrect.",
         code="invalid_credentials",
-        status_code=400,
+        status=400,
         details={"password": ["The password is incorrect."]},
     )
 
@@ -59,13 +59,13 @@ def sole_owner_of(user: User) -> list[Tenant]:
     return alone
 
 
-def _last_owner_error(tenants: list[Tenant]) -> ApiError:
+def _last_owner_error(tenants: list[Tenant]) -> ServiceError:
     names = ", ".join(tenant.name for tenant in tenants)
-    return ApiError(
+    return ServiceError(
         f"You are the last owner of {names}. Close the workspace, or make someone else "
         "owner, before deleting your account.",
         code="last_owner",
-        status_code=409,
+        status=409,
         details={"workspaces": [{"slug": t.slug, "name": t.name} for t in tenants]},
     )
 

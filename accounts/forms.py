@@ -12,31 +12,7 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from accounts.models import ApiKey, User
-from catalytic.api_errors import ApiError
-
-
-class ApiErrorMixin:
-    """Shows a service's ApiError: its per-field details next to the fields, else on top."""
-
-    # Errors without per-field details that still concern one field: code → field.
-    code_fields: dict[str, str] = {}
-
-    def add_api_error(self, error: ApiError, field_map: dict[str, str] | None = None) -> None:
-        field_map = field_map or {}
-        field = self.code_fields.get(error.error_code)
-        if field:
-            self.add_error(field, error.message)  # type: ignore[attr-defined]
-            return
-        placed = False
-        if isinstance(error.details, dict):
-            for name, problems in error.details.items():
-                field = field_map.get(name, name)
-                if field in self.fields and isinstance(problems, list):  # type: ignore[attr-defined]
-                    for problem in problems:
-                        self.add_error(field, str(problem))  # type: ignore[attr-defined]
-                    placed = True
-        if not placed:
-            self.add_error(None, error.message)  # type: ignore[attr-defined]
+from catalytic.page_errors import ServiceErrorFormMixin
 
 
 class NewPasswordMixin:
@@ -73,7 +49,7 @@ def password_field(label: str, autocomplete: str, help_text: str = "") -> forms.
 PASSWORD_HELP = "At least 8 characters; not a common password and not only digits."
 
 
-class LoginForm(ApiErrorMixin, forms.Form):
+class LoginForm(ServiceErrorFormMixin, forms.Form):
     email = forms.EmailField(
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
@@ -86,14 +62,14 @@ class PasswordResetRequestForm(forms.Form):
     )
 
 
-class SetPasswordForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+class SetPasswordForm(NewPasswordMixin, ServiceErrorFormMixin, forms.Form):
     password1 = password_field("New password", "new-password", PASSWORD_HELP)
     password2 = password_field("New password again", "new-password")
 
     field_map = {"new_password": "password2"}
 
 
-class AcceptNewUserForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+class AcceptNewUserForm(NewPasswordMixin, ServiceErrorFormMixin, forms.Form):
     """Accepting an invitation as someone new: a name and a password."""
 
     first_name = forms.CharField(
@@ -115,7 +91,7 @@ class AcceptNewUserForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
         return self.cleaned_data["password2"]
 
 
-class AcceptExistingUserForm(ApiErrorMixin, forms.Form):
+class AcceptExistingUserForm(ServiceErrorFormMixin, forms.Form):
     """Accepting an invitation with an account that already exists: prove it."""
 
     password1 = password_field("Your current password", "current-password")
@@ -131,14 +107,14 @@ class AcceptExistingUserForm(ApiErrorMixin, forms.Form):
         return self.cleaned_data["password1"]
 
 
-class ChangePasswordForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+class ChangePasswordForm(NewPasswordMixin, ServiceErrorFormMixin, forms.Form):
     prefix = "pw"
     current_password = password_field("Current password", "current-password")
     password1 = password_field("New password", "new-password", PASSWORD_HELP)
     password2 = password_field("New password again", "new-password")
 
 
-class ChangeEmailForm(ApiErrorMixin, forms.Form):
+class ChangeEmailForm(ServiceErrorFormMixin, forms.Form):
     prefix = "em"
     email = forms.EmailField(
         label="New email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
@@ -146,12 +122,12 @@ class ChangeEmailForm(ApiErrorMixin, forms.Form):
     password = password_field("Current password", "current-password")
 
 
-class DeleteAccountForm(ApiErrorMixin, forms.Form):
+class DeleteAccountForm(ServiceErrorFormMixin, forms.Form):
     prefix = "del"
     password = password_field("Current password", "current-password")
 
 
-class ApiKeyForm(ApiErrorMixin, forms.Form):
+class ApiKeyForm(ServiceErrorFormMixin, forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “nightly import”.")
     scope = forms.ChoiceField(
         choices=ApiKey.Scope.choices,

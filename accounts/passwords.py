@@ -18,8 +18,8 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from accounts.models import PasswordResetRequest, User
 from accounts.sessions import revoke_user_sessions
 from accounts.signals import password_reset_requested
-from catalytic.api_errors import ApiError
 from catalytic.client_ip import client_ip
+from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email
 from tenants import audit
 from tenants.models import Membership, Tenant
@@ -27,11 +27,11 @@ from tenants.models import Membership, Tenant
 # --- Changing the password or email ------------------------------------------
 
 
-def _wrong_password(field: str) -> ApiError:
-    return ApiError(
+def _wrong_password(field: str) -> ServiceError:
+    return ServiceError(
         "The current password is incorrect.",
         code="invalid_credentials",
-        status_code=400,
+        status=400,
         details={field: ["The current password is incorrect."]},
     )
 
@@ -56,10 +56,10 @@ def change_email(*, user: User, password: str, new_email: str, request: Any = No
     new_email = normalise_email(new_email)
     if new_email == user.email:
         return user
-    taken = ApiError(
+    taken = ServiceError(
         "Another account already uses this email.",
         code="email_taken",
-        status_code=409,
+        status=409,
         details={"new_email": ["Another account already uses this email."]},
     )
     if User.objects.filter(email=new_email).exists():
@@ -118,16 +118,16 @@ def request_password_reset(*, email: str, request: Any = None) -> None:
 
 
 def user_for_reset(uid: str, token: str) -> User:
-    """The user a reset link is for, or ApiError 400 `invalid_reset_token`."""
+    """The user a reset link is for, or ServiceError 400 `invalid_reset_token`."""
     try:
         user = User.objects.filter(pk=force_str(urlsafe_base64_decode(uid))).first()
     except (ValueError, TypeError, OverflowError, DjangoValidationError):
         user = None
     if user is None or not user.is_active or not default_token_generator.check_token(user, token):
-        raise ApiError(
+        raise ServiceError(
             "This password reset link is invalid or has expired; request a new one.",
             code="invalid_reset_token",
-            status_code=400,
+            status=400,
         )
     return user
 
@@ -144,10 +144,10 @@ def _replace_password(user: User, new_password: str, *, action: str, request: An
     try:
         password_validation.validate_password(new_password, user)
     except DjangoValidationError as exc:
-        raise ApiError(
+        raise ServiceError(
             "The new password is not acceptable.",
             code="validation_error",
-            status_code=400,
+            status=400,
             details={"new_password": list(exc.messages)},
         )
     with transaction.atomic():

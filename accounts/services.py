@@ -2,7 +2,7 @@
 
 Pages and the API call `accounts.services.<name>`; the work lives in
 accounts.sessions (tokens) and accounts.passwords (password and email changes).
-Errors are ApiErrors with stable codes, so the API returns them as they are and
+Errors are ServiceErrors with stable codes, so the API returns them as they are and
 a page can show their `message`.
 """
 
@@ -29,7 +29,7 @@ from accounts.sessions import (
     revoke_user_sessions,
     start_session,
 )
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.metrics import LOGIN_FAILURES
 from catalytic.ratelimits import normalise_email
 from tenants import audit
@@ -85,12 +85,12 @@ def check_credentials(*, email: str, password: str, request: Any = None) -> User
         User().set_password(password)
     if user is None or not user.check_password(password):
         _login_failed(request, email, "invalid_credentials", user)
-        raise ApiError(
-            "The email or password is incorrect.", code="invalid_credentials", status_code=401
+        raise ServiceError(
+            "The email or password is incorrect.", code="invalid_credentials", status=401
         )
     if not user.is_active:
         _login_failed(request, email, "account_disabled", user)
-        raise ApiError("This account is disabled.", code="account_disabled", status_code=401)
+        raise ServiceError("This account is disabled.", code="account_disabled", status=401)
     return user
 
 
@@ -115,32 +115,32 @@ def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) 
         )
         if chosen is None:
             _login_failed(request, user.email, "unknown_tenant", user)
-            raise ApiError(
+            raise ServiceError(
                 "You are not a member of that tenant.",
                 code="unknown_tenant",
-                status_code=400,
+                status=400,
                 details={"choices": _tenant_choices(active)},
             )
     elif len(active) == 1:
         chosen = active[0]
     elif len(active) > 1:
-        raise ApiError(
+        raise ServiceError(
             "You belong to several tenants: name one in `tenant` (slug or id).",
             code="tenant_required",
-            status_code=400,
+            status=400,
             details={"choices": _tenant_choices(active)},
         )
     elif memberships:
         chosen = memberships[0]
     else:
         _login_failed(request, user.email, "no_membership", user)
-        raise ApiError("This account belongs to no tenant.", code="no_membership", status_code=403)
+        raise ServiceError("This account belongs to no tenant.", code="no_membership", status=403)
     if not chosen.is_active:
         _login_failed(request, user.email, "membership_suspended", user, chosen.tenant)
-        raise ApiError(
+        raise ServiceError(
             "Your membership of this tenant is suspended; ask an owner or admin.",
             code="membership_suspended",
-            status_code=403,
+            status=403,
         )
     return chosen
 

@@ -29,7 +29,7 @@ from accounts.tokens import (
     require_claims,
     verified,
 )
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import audit
 from tenants.context import AuthContext
 from tenants.models import Membership
@@ -85,8 +85,8 @@ def start_session(*, membership: Membership, request: Any = None, action: str = 
 
 def _refused(
     reason: str = "revoked", message: str = "This refresh token is no longer valid."
-) -> ApiError:
-    return ApiError(message, code=f"token_{reason}", status_code=401)
+) -> ServiceError:
+    return ServiceError(message, code=f"token_{reason}", status=401)
 
 
 def _live_membership(pk: Any) -> Membership | None:
@@ -145,10 +145,10 @@ def refresh(*, refresh_token: str, request: Any = None) -> Session:
             tokens = issue_token_pair(membership=membership, family=family)
     if reused:
         logger.warning("refresh token reuse for user %s: sessions revoked", family.user_id)
-        raise ApiError(
+        raise ServiceError(
             "This refresh token was already used; all sessions were ended. Log in again.",
             code="token_reused",
-            status_code=401,
+            status=401,
         )
     return Session(membership, tokens)
 
@@ -200,13 +200,13 @@ def logout(
         except Rejected as exc:
             # An expired or already ended session has nothing left to end.
             if exc.reason not in ("expired", "revoked"):
-                raise ApiError(exc.message, code="invalid_refresh_token", status_code=400)
+                raise ServiceError(exc.message, code="invalid_refresh_token", status=400)
         if token is not None:
             if token[USER_ID_CLAIM] != str(user.pk):
-                raise ApiError(
+                raise ServiceError(
                     "This refresh token belongs to someone else.",
                     code="invalid_refresh_token",
-                    status_code=400,
+                    status=400,
                 )
             families.add(str(token["family"]))
     if context.family:

@@ -37,7 +37,8 @@ from accounts.forms import (
     SetPasswordForm,
 )
 from accounts.models import ApiKey
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
+from catalytic.page_errors import page_status
 from catalytic.ratelimits import enforce_ip_and_email
 from tenants import audit
 from tenants.models import Role
@@ -68,7 +69,7 @@ def over_limit(
     """
     try:
         enforce_ip_and_email(request, group, email, rate)
-    except ApiError as exc:
+    except ServiceError as exc:
         retry = (exc.details or {}).get("retry_after")
         form.is_valid()  # the other fields still show their own errors
         form.add_error(
@@ -76,11 +77,6 @@ def over_limit(
         )
         return True
     return False
-
-
-def page_status(error: ApiError) -> int:
-    """The API's status for a refused form, except 401: a page has no auth challenge."""
-    return 400 if error.status_code == 401 else error.status_code
 
 
 def start_page_session(request: HttpRequest, membership: Any) -> None:
@@ -114,8 +110,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             try:
                 user = services.check_credentials(email=email, password=password, request=request)
                 membership = services.choose_membership(user=user, request=request)
-            except ApiError as exc:
-                if exc.error_code != "tenant_required":
+            except ServiceError as exc:
+                if exc.code != "tenant_required":
                     form.add_error(None, exc.message)
                     # 400, not the API's 401: a form page has no WWW-Authenticate challenge.
                     return render(
@@ -149,7 +145,7 @@ def choose_tenant(request: HttpRequest) -> HttpResponse:
             membership = services.choose_membership(
                 user=request.user, tenant_ref=request.POST.get("tenant", ""), request=request
             )
-        except ApiError as exc:
+        except ServiceError as exc:
             error = exc.message
         else:
             switching = SESSION_TENANT_KEY in request.session
@@ -220,7 +216,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
         user = services.user_for_reset(uidb64, token)
-    except ApiError as exc:
+    except ServiceError as exc:
         return render(
             request, "accounts/password_reset_invalid.html", {"message": exc.message}, status=400
         )
@@ -240,8 +236,8 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
                     new_password=form.cleaned_data["password2"],
                     request=request,
                 )
-            except ApiError as exc:
-                form.add_api_error(exc, form.field_map)
+            except ServiceError as exc:
+                form.add_service_error(exc, form.field_map)
             else:
                 messages.success(request, "Your password has been changed. Log in with it now.")
                 return redirect(f"{reverse('accounts:login')}?{urlencode({'email': user.email})}")
@@ -278,8 +274,8 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
                     expires_at=_key_expiry(form.cleaned_data["expires_at"]),
                     request=request,
                 )
-            except ApiError as exc:
-                form.add_api_error(exc)
+            except ServiceError as exc:
+                form.add_service_error(exc)
             else:
                 # Shown in this response only: the key is not stored anywhere readable.
                 new_key = created
@@ -330,8 +326,8 @@ def account(request: HttpRequest) -> HttpResponse:
                     new_password=password_form.cleaned_data["password2"],
                     request=request,
                 )
-            except ApiError as exc:
-                password_form.add_api_error(
+            except ServiceError as exc:
+                password_form.add_service_error(
                     exc, {"new_password": "password2", "current_password": "current_password"}
                 )
                 status = page_status(exc)
@@ -352,8 +348,8 @@ def account(request: HttpRequest) -> HttpResponse:
                     new_email=email_form.cleaned_data["email"],
                     request=request,
                 )
-            except ApiError as exc:
-                email_form.add_api_error(exc, {"new_email": "email"})
+            except ServiceError as exc:
+                email_form.add_service_error(exc, {"new_email": "email"})
                 status = page_status(exc)
             else:
                 messages.success(request, "Your email address has been changed.")
@@ -384,8 +380,8 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             delete_account(
                 user=request.user, password=form.cleaned_data["password"], request=request
             )
-        except ApiError as exc:
-            form.add_api_error(exc)
+        except ServiceError as exc:
+            form.add_service_error(exc)
             status = page_status(exc)
         else:
             auth_logout(request)

@@ -19,16 +19,16 @@ from accounts.models import ApiKey
 from accounts.sessions import revoke_membership_sessions
 from billing.services import cancel_subscription
 from billing.state import current_stripe_subscription, subscription_for
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from notifications import emails
 from tenants import events, lifecycle
 from tenants.models import Membership, Tenant
 
 
-def confirmation_error(tenant: Tenant) -> ApiError:
+def confirmation_error(tenant: Tenant) -> ServiceError:
     message = f"Type the workspace's slug, {tenant.slug}, to confirm closing it."
-    return ApiError(
-        message, code="confirmation_required", status_code=400, details={"confirm": [message]}
+    return ServiceError(
+        message, code="confirmation_required", status=400, details={"confirm": [message]}
     )
 
 

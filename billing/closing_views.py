@@ -9,16 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from accounts.forms import ApiErrorMixin
 from billing.closing import close_tenant
 from billing.state import subscription_for
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
+from catalytic.page_errors import ServiceErrorFormMixin, page_status
 from tenants import lifecycle
 from tenants.models import Role
 from tenants.page_auth import role_required
 
 
-class CloseWorkspaceForm(ApiErrorMixin, forms.Form):
+class CloseWorkspaceForm(ServiceErrorFormMixin, forms.Form):
     confirm = forms.CharField(
         label="Type the workspace's slug to confirm",
         max_length=63,
@@ -42,9 +42,9 @@ def close_workspace(request: HttpRequest) -> HttpResponse:
                     confirm=form.cleaned_data["confirm"],
                     request=request,
                 )
-            except ApiError as exc:
-                form.add_api_error(exc)
-                status = 400 if exc.status_code == 401 else exc.status_code
+            except ServiceError as exc:
+                form.add_service_error(exc)
+                status = page_status(exc)
             else:
                 # The workspace is gone from this session as from every other.
                 logout(request)

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Subscription as StripeSubscription
-from rest_framework import status
 
 from billing.customers import ensure_customer
 from billing.models import Plan, Subscription
@@ -31,7 +30,7 @@ from billing.state import (
     sync_tenant_subscription,
 )
 from billing.stripe_client import require_billing, stripe_client, stripe_errors
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import audit
 from tenants.models import Tenant
 
@@ -45,17 +44,17 @@ MIN_CHECKOUT_TRIAL = timedelta(hours=48)
 def _paid_spec(plan_code: str) -> PlanSpec:
     spec = get_plan_spec(plan_code)
     if not spec.is_paid:
-        raise ApiError("The Free plan needs no payment.", code="plan_not_paid", status_code=400)
+        raise ServiceError("The Free plan needs no payment.", code="plan_not_paid", status=400)
     return spec
 
 
 def _price_id(plan: Plan, interval: str) -> str:
     price_id = plan.stripe_price_monthly_id if interval == "month" else plan.stripe_price_yearly_id
     if not price_id:
-        raise ApiError(
+        raise ServiceError(
             f"The {plan.name} plan is not set up in Stripe yet.",
             code="plan_not_synced",
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            status=503,
             details={"hint": "An operator runs `manage.py sync_stripe_plans`."},
         )
     return price_id
@@ -139,10 +138,10 @@ def start_checkout(*, tenant: Tenant, actor: Any, plan_code: str, interval: str)
     with transaction.atomic():
         local = _lock_subscription(tenant)
         if current_stripe_subscription(tenant) is not None:
-            raise ApiError(
+            raise ServiceError(
                 "This account already has a subscription; change its plan instead.",
                 code="subscription_exists",
-                status_code=status.HTTP_409_CONFLICT,
+                status=409,
                 details={"hint": "PUT /api/subscriptions/update, or the billing portal."},
             )
         customer = ensure_customer(tenant)
@@ -206,10 +205,10 @@ def _subscribe(
             customer.id, invoice_settings={"default_payment_method": payment_method_id}
         )
     elif not _default_payment_method(customer.id):
-        raise ApiError(
+        raise ServiceError(
             "A paid plan needs a payment method on file.",
             code="payment_method_required",
-            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            status=402,
             details={
                 "hint": f"Start a Stripe Checkout (POST {CHECKOUT_PATH}) to enter a card, "
                 "or pass payment_method_id.",
@@ -245,10 +244,10 @@ def create_subscription(
     with transaction.atomic():
         local = _lock_subscription(tenant)
         if current_stripe_subscription(tenant) is not None:
-            raise ApiError(
+            raise ServiceError(
                 "This account already has a subscription; change its plan instead.",
                 code="subscription_exists",
-                status_code=status.HTTP_409_CONFLICT,
+                status=409,
                 details={"hint": "PUT /api/subscriptions/update"},
             )
         if not spec.is_paid:
@@ -287,10 +286,10 @@ def change_plan(
         live = current_stripe_subscription(tenant)
         if not spec.is_paid:
             if live is not None:
-                raise ApiError(
+                raise ServiceError(
                     "Cancel the subscription to return to Free at the end of the period.",
                     code="cancel_to_downgrade",
-                    status_code=status.HTTP_409_CONFLICT,
+                    status=409,
                     details={"hint": "DELETE /api/subscriptions/cancel"},
                 )
             return _set_local_plan(
@@ -342,10 +341,10 @@ def cancel_subscription(
         live = current_stripe_subscription(tenant)
         if live is None:
             if not local.plan.is_paid:
-                raise ApiError(
+                raise ServiceError(
                     "There is no paid subscription to cancel.",
                     code="nothing_to_cancel",
-                    status_code=status.HTTP_409_CONFLICT,
+                    status=409,
                 )
             # The sign-up trial has no Stripe subscription behind it: end it here.
             return _set_local_plan(

@@ -15,15 +15,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.forms import PASSWORD_HELP, ApiErrorMixin, NewPasswordMixin, password_field
+from accounts.forms import PASSWORD_HELP, NewPasswordMixin, password_field
 from accounts.views import over_limit, start_page_session
 from billing.models import Plan
 from billing.plans import DEFAULT_PLAN_CODE, format_price
 from billing.signup import register_tenant
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
+from catalytic.page_errors import ServiceErrorFormMixin
 
 
-class SignupForm(NewPasswordMixin, ApiErrorMixin, forms.Form):
+class SignupForm(NewPasswordMixin, ServiceErrorFormMixin, forms.Form):
     # register_tenant() takes a checked password (the API's RegisterSerializer checks it).
     run_validators = True
 
@@ -91,9 +92,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                     plan_code=data["plan"].code,
                     request=request,
                 )
-            except ApiError as exc:
-                form.add_api_error(exc, form.field_map)
-                status = exc.status_code
+            except ServiceError as exc:
+                form.add_service_error(exc, form.field_map)
+                status = exc.status
             else:
                 start_page_session(request, membership)
                 messages.success(request, f"Welcome to Catalytic, {membership.tenant.name}!")

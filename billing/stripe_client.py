@@ -17,9 +17,8 @@ from types import ModuleType
 
 import stripe
 from django.conf import settings
-from rest_framework import status
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +37,12 @@ OUTAGES = (
 RETRY_AFTER_SECONDS = 30
 
 
-class BillingNotConfigured(ApiError):
+class BillingNotConfigured(ServiceError):
     def __init__(self, what: str = "STRIPE_SECRET_KEY") -> None:
         super().__init__(
             "Billing is not configured on this server; the Free plan is available.",
             code="billing_not_configured",
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            status=503,
             details={"missing": what},
         )
 
@@ -98,37 +97,37 @@ def stripe_client() -> ModuleType:
     return stripe
 
 
-class BillingUnavailable(ApiError):
+class BillingUnavailable(ServiceError):
     def __init__(self) -> None:
         super().__init__(
             "Billing is unavailable: the payment provider cannot be reached. "
             "Nothing was charged or changed; retry in a minute.",
             code="billing_unavailable",
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
 
-def api_error_for(exc: stripe.StripeError) -> ApiError:
+def api_error_for(exc: stripe.StripeError) -> ServiceError:
     """Stripe's exception as our JSON error: the caller's fault is 4xx, Stripe's is 503."""
     if isinstance(exc, stripe.CardError):
-        return ApiError(
+        return ServiceError(
             exc.user_message or "The card was declined.",
             code="card_declined",
-            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            status=402,
             details={"decline_code": exc.code},
         )
     if isinstance(exc, stripe.IdempotencyError):
-        return ApiError(
+        return ServiceError(
             "Another billing change for this account is in progress; retry shortly.",
             code="conflict",
-            status_code=status.HTTP_409_CONFLICT,
+            status=409,
         )
     if isinstance(exc, stripe.InvalidRequestError):
-        return ApiError(
+        return ServiceError(
             exc.user_message or "Stripe refused the request.",
             code="stripe_invalid_request",
-            status_code=status.HTTP_400_BAD_REQUEST,
+            status=400,
             details={"param": exc.param} if exc.param else None,
         )
     logger.error(
@@ -143,7 +142,7 @@ def api_error_for(exc: stripe.StripeError) -> ApiError:
 
 @contextmanager
 def stripe_errors() -> Iterator[None]:
-    """Around every use of `stripe_client()`: Stripe's exceptions leave as `ApiError`s.
+    """Around every use of `stripe_client()`: Stripe's exceptions leave as `ServiceError`s.
 
     Usable as a decorator too. The API answers them through the project's exception
     handler, the pages show their message, and commands print it.

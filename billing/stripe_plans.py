@@ -88,7 +88,7 @@ def _ensure_price(spec: PlanSpec, interval: str, product: str) -> tuple[dict, st
 def sync_stripe_plans() -> Iterator[Outcome]:
     """Bring Stripe in line with billing.plans.PLANS and store the ids on the Plan rows.
 
-    Stripe's exceptions leave as `ApiError`s (`stripe_errors`), as from the API.
+    Stripe's exceptions leave as `ServiceError`s (`stripe_errors`), as from the API.
     """
     with stripe_errors():
         client = stripe_client()

@@ -26,7 +26,7 @@ from billing.plans import get_plan_spec
 from billing.state import subscription_for
 from billing.stripe_client import billing_configured
 from billing.usage_report import month_usage
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from notifications.rendering import format_amount
 from tenants.models import Role
 from tenants.page_auth import optional_tenant, role_required
@@ -117,8 +117,8 @@ def change_plan(request: HttpRequest) -> HttpResponse:
                 session = services.start_checkout(
                     tenant=tenant, actor=request.user, plan_code=code, interval=interval
                 )
-            except ApiError as exc:
-                if exc.error_code != "subscription_exists":
+            except ServiceError as exc:
+                if exc.code != "subscription_exists":
                     raise
                 # Already paying through Stripe: change the subscription in place (prorated).
                 services.change_plan(
@@ -135,7 +135,7 @@ def change_plan(request: HttpRequest) -> HttpResponse:
                 return response
         else:
             services.change_plan(tenant=tenant, actor=request.user, plan_code=code, request=request)
-    except ApiError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("billing:overview")
     messages.success(request, f"You are now on the {spec.name} plan.")
@@ -148,7 +148,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     """Straight to Stripe's Billing Portal (the "pay now" link of banners and emails)."""
     try:
         session = services.open_portal(tenant=request.tenant, actor=request.user)
-    except ApiError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("billing:overview")
     return redirect(session["url"])
@@ -161,7 +161,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
         subscription = services.cancel_subscription(
             tenant=request.tenant, actor=request.user, at_period_end=True, request=request
         )
-    except ApiError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("billing:overview")
     if subscription.cancel_at_period_end and subscription.current_period_end:

@@ -3,7 +3,7 @@ so every worker and host shares them).
 
 Pages, forms and the public API endpoints (login, register, reset...) use django-ratelimit:
 `enforce(request, "login:ip", client_ip(request), settings.RATELIMIT_LOGIN)` counts one
-hit and raises a 429 ApiError with Retry-After once the rate is exceeded.
+hit and raises a 429 ServiceError with Retry-After once the rate is exceeded.
 
 The authenticated API counts several limits per request (its tenant's plan, its API
 key): `CounterThrottle`, a DRF throttle, counts all of them in ONE round trip to Redis
@@ -30,8 +30,8 @@ from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 from rest_framework.throttling import BaseThrottle
 
-from catalytic.api_errors import ApiError
 from catalytic.client_ip import client_ip
+from catalytic.errors import ServiceError
 from catalytic.metrics import RATE_LIMIT_HITS
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def seconds_until_allowed(request: Any, group: str, key_value: str, rate: str | 
 
 
 def enforce(request: Any, group: str, key_value: str, rate: str | None) -> None:
-    """Count one hit; raise ApiError(429) with Retry-After when over `rate`."""
+    """Count one hit; raise ServiceError(429) with Retry-After when over `rate`."""
     wait = seconds_until_allowed(request, group, key_value, rate)
     if wait:
         raise rate_limited(wait)
@@ -148,11 +148,11 @@ class CounterThrottle(BaseThrottle):
         return self.wait_seconds or None
 
 
-def rate_limited(retry_after: int) -> ApiError:
-    return ApiError(
+def rate_limited(retry_after: int) -> ServiceError:
+    return ServiceError(
         "Too many requests; try again later.",
         code="rate_limited",
-        status_code=429,
+        status=429,
         details={"retry_after": retry_after},
         headers={"Retry-After": str(retry_after)},
     )

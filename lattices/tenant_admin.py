@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from billing.models import Subscription, UsageCounter
 from billing.usage import usage_summary
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from lattices.models import LatticeOperation
 from lattices.purge import purge_tenant
 from notifications import emails
@@ -224,7 +224,7 @@ class TenantAdmin(admin.ModelAdmin):
         for tenant in queryset:
             try:
                 lifecycle.restore_tenant(tenant=tenant, actor=request.user, request=request)
-            except ApiError as exc:
+            except ServiceError as exc:
                 self.message_user(request, f"{tenant.slug}: {exc.message}", messages.ERROR)
             else:
                 restored += 1

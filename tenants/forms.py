@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from accounts.forms import ApiErrorMixin
+from catalytic.page_errors import ServiceErrorFormMixin
 from tenants.models import Role
 
 
@@ -20,7 +20,7 @@ def role_choices(actor_role: str) -> list[tuple[str, str]]:
     ]
 
 
-class InviteForm(ApiErrorMixin, forms.Form):
+class InviteForm(ServiceErrorFormMixin, forms.Form):
     email = forms.EmailField(
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),

@@ -26,7 +26,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.openapi import errors
 from tenants.models import IdempotencyKey
 from tenants.permissions import auth_context
@@ -78,7 +78,7 @@ class Replay(Exception):
 def validated_key(raw: str) -> str:
     key = raw.strip()
     if not key or len(key) > KEY_MAX_LENGTH:
-        raise ApiError(
+        raise ServiceError(
             f"{HEADER} must be 1 to {KEY_MAX_LENGTH} characters.",
             code="invalid_idempotency_key",
             details={"max_length": KEY_MAX_LENGTH},
@@ -121,16 +121,16 @@ def claim(tenant_id: Any, key: str, request_fingerprint: str) -> IdempotencyKey:
         if row.state == IdempotencyKey.State.RUNNING:
             break
         if row.fingerprint != request_fingerprint:
-            raise ApiError(
+            raise ServiceError(
                 f"This {HEADER} was already used with another request.",
                 code="idempotency_key_reused",
-                status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         raise Replay(row)
-    raise ApiError(
+    raise ServiceError(
         f"A request with this {HEADER} is still running; retry when it has answered.",
         code="idempotency_key_in_use",
-        status_code=status.HTTP_409_CONFLICT,
+        status=status.HTTP_409_CONFLICT,
     )
 
 

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email
 from tenants import audit, events
 from tenants.models import Invitation, Membership, Role, Tenant
@@ -94,10 +94,10 @@ def revoke_invitation(
     with transaction.atomic():
         invitation = Invitation.objects.for_tenant(tenant).select_for_update().get(pk=invitation.pk)
         if invitation.accepted_at is not None:
-            raise ApiError(
+            raise ServiceError(
                 "This invitation was already accepted; remove the member instead.",
                 code="invitation_used",
-                status_code=409,
+                status=409,
             )
         if invitation.revoked_at is None:
             invitation.revoked_at = timezone.now()
@@ -111,12 +111,12 @@ def revoke_invitation(
             )
 
 
-def _unusable(code: str, message: str) -> ApiError:
-    return ApiError(message, code=code, status_code=410)
+def _unusable(code: str, message: str) -> ServiceError:
+    return ServiceError(message, code=code, status=410)
 
 
 def find_invitation(token: str, *, lock: bool = False) -> Invitation:
-    """The pending invitation behind a link, or an ApiError saying why not.
+    """The pending invitation behind a link, or an ServiceError saying why not.
 
     For the accept page too: it shows the tenant and role before asking for a password.
     """
@@ -125,8 +125,8 @@ def find_invitation(token: str, *, lock: bool = False) -> Invitation:
         queryset = queryset.select_for_update(of=("self",))
     invitation = queryset.filter(token_hash=hash_token(token or "")).first()
     if invitation is None:
-        raise ApiError(
-            "This invitation link is not valid.", code="invalid_invitation", status_code=400
+        raise ServiceError(
+            "This invitation link is not valid.", code="invalid_invitation", status=400
         )
     if invitation.accepted_at is not None:
         raise _unusable("invitation_used", "This invitation has already been used.")
@@ -147,7 +147,7 @@ def accept_invitation(
 ) -> Membership:
     """Join the tenant: a new account is created, an existing one proves its password.
 
-    Raises ApiError: invalid_invitation (400), invitation_used / _revoked /
+    Raises ServiceError: invalid_invitation (400), invitation_used / _revoked /
     _expired (410), invalid_credentials (401), account_disabled (401),
     already_member (409), validation_error (400, password rules).
     """
@@ -158,27 +158,25 @@ def accept_invitation(
             # SECURITY: the link alone must not hand out a session of an existing
             # account; its owner proves it with the password they already have.
             if not user.check_password(password):
-                raise ApiError(
+                raise ServiceError(
                     "This email already has an account: enter its current password.",
                     code="invalid_credentials",
-                    status_code=401,
+                    status=401,
                 )
             if not user.is_active:
-                raise ApiError(
-                    "This account is disabled.", code="account_disabled", status_code=401
-                )
+                raise ServiceError("This account is disabled.", code="account_disabled", status=401)
             if Membership.objects.for_tenant(invitation.tenant).filter(user=user).exists():
-                raise ApiError(
+                raise ServiceError(
                     "You are already a member of this tenant.",
                     code="already_member",
-                    status_code=409,
+                    status=409,
                 )
         else:
             candidate = User(email=invitation.email, first_name=first_name, last_name=last_name)
             try:
                 password_validation.validate_password(password, candidate)
             except DjangoValidationError as exc:
-                raise ApiError(
+                raise ServiceError(
                     "The password is not acceptable.",
                     code="validation_error",
                     details={"password": list(exc.messages)},

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import audit
 from tenants.models import Tenant
 from tenants.services import with_free_slug
@@ -72,18 +72,18 @@ def restore_tenant(*, tenant: Tenant, actor: Any, request: Any = None) -> Tenant
     with transaction.atomic():
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if tenant.status != Tenant.Status.DELETED or tenant.closed_at is None:
-            raise ApiError("This workspace is not closed.", code="not_closed", status_code=409)
+            raise ServiceError("This workspace is not closed.", code="not_closed", status=409)
         if tenant.purged_at is not None:
-            raise ApiError(
+            raise ServiceError(
                 "This workspace's data was purged; it cannot be restored.",
                 code="purged",
-                status_code=409,
+                status=409,
             )
         if timezone.now() > purge_due_at(tenant):
-            raise ApiError(
+            raise ServiceError(
                 "The grace period of this workspace is over; it cannot be restored.",
                 code="grace_period_over",
-                status_code=409,
+                status=409,
             )
         closed_at, old_slug = tenant.closed_at, tenant.slug
 

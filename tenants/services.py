@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import revoke_membership_sessions
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import audit, events
 from tenants.models import Membership, Role, Tenant
 
@@ -29,11 +29,11 @@ EDITABLE_FIELDS = ("name", "domain", "billing_email")
 # --- Creation -----------------------------------------------------------------
 
 
-def email_taken() -> ApiError:
-    return ApiError(
+def email_taken() -> ServiceError:
+    return ServiceError(
         "An account with this email already exists; log in instead.",
         code="email_taken",
-        status_code=409,
+        status=409,
         details={"email": ["An account with this email already exists."]},
     )
 
@@ -134,8 +134,8 @@ def reactivate_tenant(*, tenant: Tenant, actor: Any, request: Any = None) -> Ten
 # --- Team -------------------------------------------------------------------------
 
 
-def owner_required(message: str) -> ApiError:
-    return ApiError(message, code="owner_required", status_code=403)
+def owner_required(message: str) -> ServiceError:
+    return ServiceError(message, code="owner_required", status=403)
 
 
 def _lock_tenant(tenant: Tenant) -> None:
@@ -163,8 +163,8 @@ def add_member(
     with transaction.atomic():
         _lock_tenant(tenant)
         if Membership.objects.for_tenant(tenant).filter(user=user).exists():
-            raise ApiError(
-                "This person is already a member.", code="already_member", status_code=409
+            raise ServiceError(
+                "This person is already a member.", code="already_member", status=409
             )
         membership = Membership.objects.create(user=user, tenant=tenant, role=role)
         audit.record(
@@ -208,10 +208,10 @@ def update_member(
         if touches_owner and actor_role != Role.OWNER:
             raise owner_required("Only an owner can grant, change or suspend an owner.")
         if (new_role != Role.OWNER or not new_active) and _is_last_owner(membership):
-            raise ApiError(
+            raise ServiceError(
                 "The last owner cannot be demoted or suspended; make someone else owner first.",
                 code="last_owner",
-                status_code=409,
+                status=409,
             )
         changes = {}
         if new_role != membership.role:
@@ -250,10 +250,10 @@ def remove_member(
         if membership.role == Role.OWNER and actor_role != Role.OWNER:
             raise owner_required("Only an owner can remove an owner.")
         if _is_last_owner(membership):
-            raise ApiError(
+            raise ServiceError(
                 "The last owner cannot be removed; make someone else owner first.",
                 code="last_owner",
-                status_code=409,
+                status=409,
             )
         email, role = membership.user.email, membership.role
         removed = events.member_data(membership, email=email)

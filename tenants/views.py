@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from accounts.forms import AcceptExistingUserForm, AcceptNewUserForm
 from accounts.models import User
 from accounts.views import over_limit, start_page_session
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
+from catalytic.page_errors import page_status
 from tenants.forms import InviteForm, RoleForm, role_choices
 from tenants.invitations import accept_invitation, find_invitation, invite_member, revoke_invitation
 from tenants.models import AuditEvent, Invitation, Membership, Role
@@ -78,9 +79,9 @@ def team(request: HttpRequest) -> HttpResponse:
                         role=invite_form.cleaned_data["role"],
                         request=request,
                     )
-                except ApiError as exc:
-                    invite_form.add_api_error(exc)
-                    status = exc.status_code
+                except ServiceError as exc:
+                    invite_form.add_service_error(exc)
+                    status = exc.status
                 else:
                     if result.membership is not None:
                         messages.success(request, f"{email} already had an account and has joined.")
@@ -116,7 +117,7 @@ def member_role(request: HttpRequest, member_id: Any) -> HttpResponse:
             role=form.cleaned_data["role"],
             request=request,
         )
-    except ApiError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
     else:
         role = Role(form.cleaned_data["role"]).label
@@ -137,7 +138,7 @@ def member_remove(request: HttpRequest, member_id: Any) -> HttpResponse:
             membership=membership,
             request=request,
         )
-    except ApiError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("tenants:team")
     if membership.pk == request.membership.pk:
@@ -155,7 +156,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: Any) -> HttpResponse:
         revoke_invitation(
             tenant=request.tenant, actor=request.user, invitation=invitation, request=request
         )
-    except ApiError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
@@ -170,12 +171,12 @@ def invitation_revoke(request: HttpRequest, invitation_id: Any) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = find_invitation(token)
-    except ApiError as exc:
+    except ServiceError as exc:
         return render(
             request,
             "tenants/invitation_invalid.html",
             {"message": exc.message},
-            status=exc.status_code,
+            status=exc.status,
         )
     existing = User.objects.filter(email=invitation.email).exists()
     form_class = AcceptExistingUserForm if existing else AcceptNewUserForm
@@ -193,10 +194,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     last_name=form.cleaned_data.get("last_name", ""),
                     request=request,
                 )
-            except ApiError as exc:
-                form.add_api_error(exc, form.field_map)
-                # A wrong password is the API's 401; a form page has no auth challenge.
-                status = 400 if exc.status_code == 401 else exc.status_code
+            except ServiceError as exc:
+                form.add_service_error(exc, form.field_map)
+                status = page_status(exc)
             else:
                 start_page_session(request, membership)
                 messages.success(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import audit
 from tenants.events import PING
 from webhooks import signing, targets
@@ -19,7 +19,7 @@ def check_target(url: str) -> None:
     try:
         targets.resolve(url)
     except targets.UnsafeTarget as exc:
-        raise ApiError(str(exc), code="unsafe_webhook_url", details={"url": [str(exc)]})
+        raise ServiceError(str(exc), code="unsafe_webhook_url", details={"url": [str(exc)]})
 
 
 def create_endpoint(

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants.models import Role
 from tenants.page_auth import role_required
 from webhooks import services
@@ -29,8 +29,8 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
             created = services.create_endpoint(
                 tenant=request.tenant, actor=request.user, request=request, **form.cleaned_data
             )
-        except ApiError as exc:
-            form.add_api_error(exc)
+        except ServiceError as exc:
+            form.add_service_error(exc)
         else:
             form, status = EndpointForm(), 201
     endpoints = WebhookEndpoint.objects.for_tenant(request.tenant)
@@ -78,7 +78,7 @@ def endpoint_action(request: HttpRequest, endpoint_id: Any, action: str) -> Http
             messages.success(request, "Enabled." if endpoint.is_active else "Disabled.")
         else:
             raise Http404("No such action.")
-    except ApiError as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("webhooks:endpoint", endpoint_id=endpoint.pk)
 

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.api.views import errors, validated
 from accounts.deletion import delete_account
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants.permissions import IsTenantMember, auth_context
 
 
@@ -54,10 +54,10 @@ class DeleteAccountView(APIView):
         assert context is not None
         if context.method != "jwt":
             # SECURITY: an API key acts for its creator but is not that person.
-            raise ApiError(
+            raise ServiceError(
                 "Deleting an account needs the person's own login, not an API key.",
                 code="not_a_session",
-                status_code=403,
+                status=403,
             )
         data = validated(DeleteAccountSerializer, request)
         delete_account(user=request.user, password=data["password"], request=request)

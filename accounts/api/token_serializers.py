@@ -5,7 +5,7 @@ simplejwt's views serve `/api/tenants/login`, `/api/tenants/refresh` and `/api/a
 where a token of ours is more than simplejwt's: it is issued for a membership (the
 tenant, role and sign-in are claims), a refresh re-reads the role and detects reuse
 (accounts.sessions), and verification also asks whether the sign-in is still live.
-Refusals are ApiErrors in the API's one error shape.
+Refusals are ServiceErrors, rendered in the API's one error shape.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from accounts.api.serializers import session_body
 from accounts.authentication import confirm_access_token
 from accounts.models import TokenFamily
 from accounts.tokens import USER_ID_CLAIM, AccessToken, RefreshToken, Rejected, verified
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants.models import Membership
 
 
@@ -99,5 +99,5 @@ class VerifySerializer(TokenVerifySerializer):
         try:
             claims = honoured_claims(attrs["token"])
         except Rejected as exc:
-            raise ApiError(exc.message, code=f"token_{exc.reason}", status_code=401)
+            raise ServiceError(exc.message, code=f"token_{exc.reason}", status=401)
         return {"valid": True, "claims": claims}

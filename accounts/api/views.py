@@ -27,7 +27,7 @@ from accounts.api.token_serializers import LoginSerializer, RefreshSerializer, V
 from accounts.jwt_keys import keyring
 from accounts.models import TokenFamily
 from accounts.tokens import jwt_settings
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.openapi import errors as openapi_errors
 from catalytic.ratelimits import configured_rate, enforce_ip_and_email
 from tenants.permissions import IsTenantMember, auth_context
@@ -147,10 +147,10 @@ class LogoutView(APIView):
         context = auth_context(request)
         assert context is not None
         if context.method != "jwt":
-            raise ApiError(
+            raise ServiceError(
                 "Logout ends a login session; revoke an API key instead.",
                 code="not_a_session",
-                status_code=400,
+                status=400,
             )
         data = validated(LogoutSerializer, request)
         services.logout(

@@ -34,7 +34,7 @@ from billing.state import (
 )
 from billing.stripe_client import require_billing
 from billing.usage import usage_summary
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants import idempotency
 from tenants.models import Tenant
 from tenants.permissions import IsAdmin, IsTenantMember
@@ -270,5 +270,5 @@ class SubscriptionStatusView(TenantAPIView):
         # SECURITY: the tenant comes from the credentials; the path only has to match
         # it. Another tenant's id answers exactly like an unknown one (no existence leak).
         if wanted != self.context.tenant_id:
-            raise ApiError("Not found.", code="not_found", status_code=404)
+            raise ServiceError("Not found.", code="not_found", status=404)
         return _status_response(self.tenant, loaded_subscription(self.tenant))

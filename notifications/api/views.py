@@ -13,7 +13,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.ratelimits import enforce
 from notifications import emails
 from notifications.api.serializers import (
@@ -47,10 +47,10 @@ class EmailSendView(TenantAPIView):
         try:
             chain = provider_chain()
         except ImproperlyConfigured:
-            raise ApiError(
+            raise ServiceError(
                 "Email delivery is misconfigured (`manage.py check` names the problem).",
                 code="email_misconfigured",
-                status_code=503,
+                status=503,
             )
         messages = OutboxMessage.objects.for_tenant(self.tenant)
         delivered = messages.exclude(provider__in=list(LOCAL_BACKENDS))
@@ -83,7 +83,7 @@ class EmailSendView(TenantAPIView):
         }
         outsiders = [address for address in recipients if address not in members]
         if outsiders:
-            raise ApiError(
+            raise ServiceError(
                 "Recipients must be active members of this tenant: " + ", ".join(outsiders),
                 code="invalid_recipients",
                 details={"to": outsiders},

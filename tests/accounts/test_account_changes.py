@@ -6,7 +6,7 @@ import pytest
 
 from accounts import services
 from accounts.models import User
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants.models import AuditEvent
 from tests.accounts.conftest import bearer
 from tests.conftest import PASSWORD
@@ -17,17 +17,17 @@ NEW_PASSWORD = "another-lattice-passphrase-8"
 
 
 def test_changing_the_password_needs_the_current_one(cast):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(ServiceError) as caught:
         services.change_password(
             user=cast.member.user, current_password="wrong", new_password=NEW_PASSWORD
         )
-    assert caught.value.error_code == "invalid_credentials"
+    assert caught.value.code == "invalid_credentials"
     assert "current_password" in caught.value.details
     assert User.objects.get(pk=cast.member.user_id).check_password(PASSWORD)
 
 
 def test_the_new_password_must_pass_the_validators(cast):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(ServiceError) as caught:
         services.change_password(
             user=cast.member.user, current_password=PASSWORD, new_password="1234"
         )
@@ -50,12 +50,12 @@ def test_a_changed_password_ends_every_token_of_the_user(cast, login, anon):
 
 def test_changing_the_email_needs_the_password_and_a_free_address(cast, login):
     user = cast.member.user
-    with pytest.raises(ApiError) as wrong:
+    with pytest.raises(ServiceError) as wrong:
         services.change_email(user=user, password="wrong", new_email="m2@acme.example")
-    assert wrong.value.error_code == "invalid_credentials"
-    with pytest.raises(ApiError) as taken:
+    assert wrong.value.code == "invalid_credentials"
+    with pytest.raises(ServiceError) as taken:
         services.change_email(user=user, password=PASSWORD, new_email="Viewer@acme.example")
-    assert (taken.value.status_code, taken.value.error_code) == (409, "email_taken")
+    assert (taken.value.status, taken.value.code) == (409, "email_taken")
 
     services.change_email(user=user, password=PASSWORD, new_email="M2@Acme.example")
     assert User.objects.get(pk=user.pk).email == "m2@acme.example"

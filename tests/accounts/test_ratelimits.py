@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django_redis import get_redis_connection
 
 from catalytic import ratelimits
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -121,10 +121,10 @@ def test_a_dead_redis_neither_blocks_nor_breaks_login(cast, anon, settings):
 def test_the_helper_raises_429_with_retry_after():
     request = RequestFactory().post("/")
     ratelimits.enforce(request, "unit", "k", "1/m")
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(ServiceError) as caught:
         ratelimits.enforce(request, "unit", "k", "1/m")
-    assert caught.value.status_code == 429
-    assert caught.value.error_code == "rate_limited"
+    assert caught.value.status == 429
+    assert caught.value.code == "rate_limited"
     assert int(caught.value.headers["Retry-After"]) >= 1
     ratelimits.enforce(request, "unit", "other-key", "1/m")  # separate counter
     ratelimits.enforce(request, "unit", "k", "")  # empty rate: no limit

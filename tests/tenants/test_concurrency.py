@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants.models import Membership, Role
 from tenants.services import remove_member, update_member
 from tests.conftest import make_member
@@ -24,8 +24,8 @@ def race(*actions: Callable[[], None]) -> list[str]:
             barrier.wait(timeout=5)
             action()
             outcomes.append("done")
-        except ApiError as exc:
-            outcomes.append(exc.error_code)
+        except ServiceError as exc:
+            outcomes.append(exc.code)
         finally:
             connection.close()  # each thread has its own connection
 

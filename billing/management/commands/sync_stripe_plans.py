@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from billing.seeding import seed_plans
 from billing.stripe_client import billing_configured
 from billing.stripe_plans import sync_stripe_plans
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 
 
 class Command(BaseCommand):
@@ -27,18 +27,18 @@ class Command(BaseCommand):
                     else (f"{outcome.plan} product")
                 )
                 self.stdout.write(f"  {outcome.action:<9} {what}: {outcome.stripe_id}")
-        except ApiError as exc:
+        except ServiceError as exc:
             raise CommandError(failure_message(exc)) from exc
         self.stdout.write(self.style.SUCCESS("Stripe plans are in sync."))
 
 
-def failure_message(exc: ApiError) -> str:
+def failure_message(exc: ServiceError) -> str:
     cause = exc.__cause__
     reason = f"{type(cause).__name__}: {getattr(cause, 'user_message', None) or cause}"
     request_id = getattr(cause, "request_id", None)
     if request_id:
         reason += f" (Stripe request id {request_id})"
-    if exc.error_code == "billing_unavailable":
+    if exc.code == "billing_unavailable":
         return (
             f"Stripe is unavailable or refused our key ({reason}). "
             "Nothing is half-done: run sync_stripe_plans again once Stripe answers."
