@@ -538,7 +538,7 @@ def seed_tenant(base: str, *, label: str, plan: str) -> dict[str, str]:
 
 def register_through_orm(*, email: str, company: str, label: str) -> None:
     """What POST /api/tenants/register does, for trees where that route is not wired yet."""
-    from billing.signup import register_tenant
+    from workspaces.signup import register_tenant
 
     print("  /api/tenants/register is not routed: registering through the ORM", flush=True)
     register_tenant(

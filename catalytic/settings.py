@@ -73,7 +73,9 @@ INSTALLED_APPS = [
     "tenants",
     "billing",
     "notifications",
+    "webhooks",
     "lattices",
+    "workspaces",
 ]
 
 MIDDLEWARE = [
@@ -467,8 +469,6 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Outgoing webhooks (webhooks/, docs/integrations.md) --------------------------------
-# Appended as one block: the app, and how its deliveries behave.
-INSTALLED_APPS += ["webhooks"]
 # Tests and development only: allow endpoints on private, loopback and link-local hosts.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)

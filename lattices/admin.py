@@ -1,7 +1,5 @@
 """Staff see every lattice, operation and background job, read-only: the history is an
 audit trail, and a job is the worker's to end (customers cancel through the API).
-
-The Tenant page (lattices.tenant_admin) is registered here too.
 """
 
 from __future__ import annotations
@@ -11,10 +9,6 @@ from typing import Any
 from django.contrib import admin
 
 from lattices.models import Job, Lattice, LatticeOperation
-from lattices.tenant_admin import TenantAdmin
-from tenants.models import Tenant
-
-admin.site.register(Tenant, TenantAdmin)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from lattices import dashboard, export_views, views
+from lattices import dashboard, views
 
 app_name = "lattices"
 
@@ -16,5 +16,4 @@ urlpatterns = [
     path("lattices/<uuid:lattice_id>/neighbors/", views.lattice_neighbors, name="neighbors"),
     path("lattices/<uuid:lattice_id>/transform/", views.lattice_transform, name="transform"),
     path("lattices/<uuid:lattice_id>/delete/", views.lattice_delete, name="delete"),
-    path("account/export/", export_views.export_page, name="export"),
 ]

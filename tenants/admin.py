@@ -1,6 +1,6 @@
 """Staff views of memberships, invitations and the audit trail.
 
-The Tenant page itself is lattices.tenant_admin: it shows the tenant's subscription,
+The Tenant page itself is workspaces.admin: it shows the tenant's subscription,
 usage and lattice operations and sends its emails, and only the top app may import
 billing, notifications and lattices.
 """

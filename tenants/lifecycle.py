@@ -2,7 +2,7 @@
 
 This module holds the tenant's own part: its status, `closed_at`, its slug and the
 audit rows. Closing as a whole (Stripe, API keys, sessions, emails) is
-billing.closing; purging the data of every app is lattices.purge; both call these.
+workspaces.closing; purging the data of every app is workspaces.purge; both call these.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def due_for_purge(now: datetime | None = None) -> QuerySet[Tenant]:
 
 def mark_closed(*, tenant: Tenant, actor: Any, request: Any = None, **metadata: Any) -> Tenant:
     """Status `deleted` with the time; the caller holds the tenant row lock and has
-    stopped billing, keys and sessions (billing.closing.close_tenant)."""
+    stopped billing, keys and sessions (workspaces.closing.close_tenant)."""
     previous = tenant.status
     tenant.status = Tenant.Status.DELETED
     tenant.closed_at = timezone.now()

@@ -4,7 +4,7 @@ Every function that changes a tenant takes keyword-only `tenant=` / `actor=`, ru
 a transaction and leaves an audit record. Membership changes lock the tenant row
 first, so two concurrent demotions cannot both pass the last-owner check. Invitations
 live in tenants.invitations; sign-up, which also starts a subscription and sends the
-welcome email, in billing.signup.
+welcome email, in workspaces.signup.
 """
 
 from __future__ import annotations

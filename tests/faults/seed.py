@@ -17,8 +17,8 @@ def main(email: str, password: str, stripe_key: str) -> None:
     from djstripe.models import Account, APIKey
 
     from billing.seeding import seed_plans
-    from billing.signup import register_tenant
     from tests.billing.fake_stripe import ACCOUNT_ID, fixture
+    from workspaces.signup import register_tenant
 
     call_command("migrate", run_syncdb=True, verbosity=0)
     list(seed_plans())

@@ -10,13 +10,13 @@ from rest_framework.test import APIClient
 from accounts.api_keys import create_api_key
 from accounts.models import ApiKey, User
 from accounts.sessions import issue_token_pair
-from billing.closing import close_tenant
 from lattices import services
 from lattices.models import Lattice
 from notifications.models import OutboxMessage
 from tenants import audit
 from tenants.models import AuditEvent, Membership, Role
 from tests.conftest import PASSWORD, make_member
+from workspaces.closing import close_tenant
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,10 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import create_api_key
 from billing.models import UsageCounter
-from lattices import export, operations, services
+from lattices import operations, services
 from tenants import audit
 from tenants.models import AuditEvent
+from workspaces import export
 
 pytestmark = pytest.mark.django_db
 

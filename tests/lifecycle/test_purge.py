@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import create_api_key
 from accounts.models import ApiKey, User
-from billing.closing import close_tenant
 from billing.models import UsageCounter
 from lattices import operations, services
 from lattices.models import Lattice, LatticeOperation
@@ -23,6 +22,7 @@ from notifications.models import OutboxMessage
 from tenants.invitations import invite_member
 from tenants.models import AuditEvent, Invitation, Membership, Role, Tenant
 from tests.conftest import PASSWORD
+from workspaces.closing import close_tenant
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ def main(password: str, accounts: list[str]) -> None:
     from django.core.management import call_command
 
     from billing.seeding import seed_plans
-    from billing.signup import register_tenant
+    from workspaces.signup import register_tenant
 
     call_command("migrate", run_syncdb=True, verbosity=0)
     list(seed_plans())

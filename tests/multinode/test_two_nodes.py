@@ -285,7 +285,7 @@ def answers_by(node: Node, **labels: str) -> int:
 def test_login_attempts_through_nginx_count_once_per_address_across_nodes(
     live: Cluster,
 ) -> None:
-    logins = {"view": "accounts_api:login"}
+    logins = {"view": "tenants_api:login"}
     before = [answers_by(node, **logins) for node in live.nodes]
     # Different accounts each time, so that only the client address (nginx passes it in
     # X-Forwarded-For) is counted.

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from billing.models import Plan, Subscription
-from billing.signup import start_subscription
 from tenants.models import Tenant
 from tests.billing.conftest import local_subscription
+from workspaces.signup import start_subscription
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from tenants.models import Invitation, Role
 
 pytestmark = pytest.mark.django_db
 
-PAGE_NAMESPACES = ("accounts", "tenants", "billing", "lattices")
+PAGE_NAMESPACES = ("accounts", "tenants", "billing", "lattices", "workspaces")
 ROLES = ("owner", "admin", "member", "viewer", "outsider", "anonymous")
 
 OK, FOUND, FORBIDDEN, NOT_FOUND, NOT_ALLOWED, BAD = 200, 302, 403, 404, 405, 400
@@ -50,7 +50,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     # public
     "tenants:landing": everyone(OK),
     "billing:pricing": everyone(OK),
-    "billing:signup": everyone(OK),
+    "workspaces:signup": everyone(OK),
     "accounts:login": everyone(OK),
     "accounts:logout": everyone(OK),
     "accounts:password_reset": everyone(OK),
@@ -70,9 +70,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "billing:overview": admins(),
     "tenants:audit_log": admins(),
     "billing:portal": {**admins(), "owner": FOUND, "admin": FOUND, "outsider": FOUND},
-    "lattices:export": admins(),
+    "workspaces:export": admins(),
     # owners only
-    "billing:close_workspace": {**admins(), "admin": FORBIDDEN},
+    "workspaces:close_workspace": {**admins(), "admin": FORBIDDEN},
     # forms posted from other pages: GET is not allowed
     "lattices:path": everyone(NOT_ALLOWED),
     "lattices:neighbors": everyone(NOT_ALLOWED),

@@ -30,8 +30,8 @@ WRITE_API_ROWS = [
     not in (
         "billing_api:webhooks",
         "billing_api:portal",
-        "webhooks_api:rotate-secret",
-        "webhooks_api:test",
+        "tenants_api:webhook-rotate-secret",
+        "tenants_api:webhook-test",
     )
 ]
 

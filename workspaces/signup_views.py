@@ -19,9 +19,9 @@ from accounts.forms import PASSWORD_HELP, NewPasswordMixin, password_field
 from accounts.views import over_limit, start_page_session
 from billing.models import Plan
 from billing.plans import DEFAULT_PLAN_CODE, format_price
-from billing.signup import register_tenant
 from catalytic.errors import ServiceError
 from catalytic.page_errors import ServiceErrorFormMixin
+from workspaces.signup import register_tenant
 
 
 class SignupForm(NewPasswordMixin, ServiceErrorFormMixin, forms.Form):
@@ -99,8 +99,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 start_page_session(request, membership)
                 messages.success(request, f"Welcome to Catalytic, {membership.tenant.name}!")
                 return redirect("lattices:dashboard")
-        return render(request, "accounts/signup.html", {"form": form}, status=status)
+        return render(request, "workspaces/signup.html", {"form": form}, status=status)
     initial = {}
     if request.GET.get("plan"):
         initial["plan"] = request.GET["plan"]
-    return render(request, "accounts/signup.html", {"form": SignupForm(initial=initial)})
+    return render(request, "workspaces/signup.html", {"form": SignupForm(initial=initial)})

@@ -1,4 +1,4 @@
-"""The close-workspace page: what closing does, and a typed confirmation (billing.closing)."""
+"""The close-workspace page: what closing does, and a typed confirmation (workspaces.closing)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from billing.closing import close_tenant
 from billing.state import subscription_for
 from catalytic.errors import ServiceError
 from catalytic.page_errors import ServiceErrorFormMixin, page_status
 from tenants import lifecycle
 from tenants.models import Role
 from tenants.page_auth import role_required
+from workspaces.closing import close_tenant
 
 
 class CloseWorkspaceForm(ServiceErrorFormMixin, forms.Form):
@@ -52,7 +52,7 @@ def close_workspace(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:login")
     return render(
         request,
-        "billing/close.html",
+        "workspaces/close.html",
         {
             "form": form,
             "subscription": subscription_for(tenant),

@@ -1,6 +1,6 @@
 """The workspace export, as a download: `GET /api/tenants/export` and the page's button.
 
-Both answer the same document (lattices.export), streamed, and leave an audit row.
+Both answer the same document (workspaces.export), streamed, and leave an audit row.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from catalytic.openapi import errors
-from lattices.export import FORMAT, export_chunks, export_filename
 from tenants import audit
 from tenants.models import Role, Tenant
 from tenants.page_auth import role_required
 from tenants.permissions import IsAdmin
 from tenants.viewsets import TenantAPIView
+from workspaces.export import FORMAT, export_chunks, export_filename
 
 
 def export_response(
@@ -34,7 +34,7 @@ def export_response(
     return response
 
 
-# The document's shape, for the OpenAPI schema (the rows are written by lattices.export).
+# The document's shape, for the OpenAPI schema (the rows are written by workspaces.export).
 class ExportTenantSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     slug = serializers.CharField()

@@ -1,4 +1,4 @@
-"""`POST /api/tenants/register`: sign-up over the API (the service is billing.signup)."""
+"""`POST /api/tenants/register`: sign-up over the API (the service is workspaces.signup)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from accounts.api.views import PublicView, validated
 from accounts.models import User
 from billing.models import Plan
 from billing.plans import DEFAULT_PLAN_CODE
-from billing.signup import register_tenant
 from catalytic.openapi import errors
 from catalytic.ratelimits import configured_rate, enforce_ip_and_email
 from tenants.api.serializers import clean_domain
+from workspaces.signup import register_tenant
 
 
 class RegisterSerializer(serializers.Serializer):

@@ -1,7 +1,8 @@
 """The staff's page for a tenant: its team, subscription, usage and latest operations.
 
-It is registered from lattices, the top app, because it shows and acts on every app's
-rows: billing's subscription and usage, lattices' operations, notifications' emails.
+A workflow page: it shows and acts on every app's rows (billing's subscription and
+usage, lattices' operations, notifications' emails), so it lives with the workspace
+workflows rather than in any one of those apps.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from billing.models import Subscription, UsageCounter
 from billing.usage import usage_summary
 from catalytic.errors import ServiceError
 from lattices.models import LatticeOperation
-from lattices.purge import purge_tenant
 from notifications import emails
 from tenants import lifecycle, services
 from tenants.models import Membership, Role, Tenant
+from workspaces.purge import purge_tenant
 
 RECENT_OPERATIONS = 15
 
@@ -253,3 +254,6 @@ class TenantAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+
+admin.site.register(Tenant, TenantAdmin)

@@ -1,4 +1,4 @@
-"""`POST /api/tenants/close`: the owner closes the workspace (the service is billing.closing)."""
+"""`POST /api/tenants/close`: the owner closes the workspace (the service is workspaces.closing)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.views import validated
-from billing.closing import close_tenant
 from catalytic.openapi import errors
 from tenants import lifecycle
 from tenants.models import Role, Tenant
 from tenants.permissions import require_role
 from tenants.viewsets import TenantAPIView
+from workspaces.closing import close_tenant
 
 
 class CloseRequestSerializer(serializers.Serializer):

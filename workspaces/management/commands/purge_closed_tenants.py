@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from lattices.purge import purge_due
+from workspaces.purge import purge_due
 
 RULE = "=" * 59
 
