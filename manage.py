@@ -7,6 +7,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalytic.settings")
     from django.core.management import execute_from_command_line
 
+    from catalytic.env import prepare_metrics_dir
+
+    prepare_metrics_dir()
+
     execute_from_command_line(sys.argv)
 
 

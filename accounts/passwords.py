@@ -22,7 +22,7 @@ from catalytic.client_ip import client_ip
 from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email
 from tenants import audit
-from tenants.models import Membership, Tenant
+from tenants.models import Membership
 
 # --- Changing the password or email ------------------------------------------
 
@@ -94,9 +94,7 @@ def password_reset_url(user: User) -> str:
 
 def user_tenant_ids(user: User) -> list[Any]:
     return list(
-        Membership.objects.filter(user=user, tenant__status__in=Tenant.LIVE_STATUSES).values_list(
-            "tenant_id", flat=True
-        )
+        Membership.objects.in_live_tenants().filter(user=user).values_list("tenant_id", flat=True)
     ) or [None]
 
 

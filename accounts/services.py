@@ -33,7 +33,7 @@ from catalytic.errors import ServiceError
 from catalytic.metrics import LOGIN_FAILURES
 from catalytic.ratelimits import normalise_email
 from tenants import audit
-from tenants.models import Membership, Tenant
+from tenants.models import Membership
 
 __all__ = [
     "Session",
@@ -103,8 +103,9 @@ def _tenant_choices(memberships: list[Membership]) -> list[dict[str, str]]:
 def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) -> Membership:
     """The membership to log in through: the named tenant (slug or id), or the only one."""
     memberships = list(
-        Membership.objects.select_related("tenant", "user")
-        .filter(user=user, tenant__status__in=Tenant.LIVE_STATUSES)
+        Membership.objects.in_live_tenants()
+        .select_related("tenant", "user")
+        .filter(user=user)
         .order_by("tenant__name")
     )
     active = [m for m in memberships if m.is_active]

@@ -9,9 +9,11 @@ import os
 
 from celery import Celery
 
+from catalytic.env import prepare_metrics_dir
 from catalytic.jobs_config import celery_config
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalytic.settings")
+prepare_metrics_dir()
 
 app = Celery("catalytic")
 app.conf.update(celery_config())

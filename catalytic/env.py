@@ -8,6 +8,7 @@ confusing error deep inside a request.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -55,6 +56,36 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}")
     return value
+
+
+_RATE = re.compile(r"\d+/\d*[smhd]")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate like "10/m" or "20/h" (django-ratelimit's "count/period"); "" disables."""
+    value = env_str(name, default)
+    if value and not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 10/m")
+    return value
+
+
+def prepare_metrics_dir() -> None:
+    """Create PROMETHEUS_MULTIPROC_DIR if it is set and missing.
+
+    prometheus_client's multiprocess mode writes a file per process there from the first
+    metric created, while the apps load, so the folder must exist before Django starts.
+    Process entry points call this (manage.py, the Celery app); gunicorn.conf.py creates
+    the folder itself, clearing it at each start.
+    """
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if not folder:
+        return
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"PROMETHEUS_MULTIPROC_DIR={folder!r} is not a folder this process can create: {exc}"
+        ) from exc
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:

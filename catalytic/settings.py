@@ -8,7 +8,6 @@ defaults are refused at start-up (see the checks at the end of this module).
 from __future__ import annotations
 
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from catalytic.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_secret,
     env_str,
     env_url,
@@ -29,26 +29,15 @@ from catalytic.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CATALYTIC_VAR_DIR", str(BASE_DIR / "var")))
 
-# prometheus_client's multiprocess mode (gunicorn.conf.py) writes a file per process in
-# this folder from the first metric created, when the apps load: it must exist by then,
-# for manage.py commands too (gunicorn creates it only when it starts).
-_metrics_dir = env_str("PROMETHEUS_MULTIPROC_DIR", "")
-if _metrics_dir:
-    try:
-        Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImproperlyConfigured(
-            f"PROMETHEUS_MULTIPROC_DIR={_metrics_dir!r} is not a folder this process can "
-            f"create: {exc}"
-        ) from exc
-
 DEV_SECRET_KEY = "dev-insecure-catalytic-secret-key-change-me-in-production"  # noqa: S105
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_secret("SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_url("SITE_URL", "http://localhost:8000", schemes=("http", "https")).rstrip("/")
-TESTING = "pytest" in sys.modules or env_bool("CATALYTIC_TESTING", False)
+# Set by the test suite (tests/settings.py) and the servers it starts: development JWT
+# keys and plain static files even with DEBUG off.
+TESTING = env_bool("CATALYTIC_TESTING", False)
 
 INSTALLED_APPS = [
     # Django's admin with our site: login limits and TOTP (accounts/admin_site.py).
@@ -241,15 +230,15 @@ INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))
 # How long staff can restore a closed workspace before purge_closed_tenants deletes its data.
 TENANT_CLOSE_GRACE_DAYS = env_int("TENANT_CLOSE_GRACE_DAYS", 30, minimum=0)
 # Rate limits, django-ratelimit "count/period" per client IP and per email ("" disables).
-RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "10/m")
-RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5/m")
-RATELIMIT_INVITE = env_str("RATELIMIT_INVITE", "30/h")
-RATELIMIT_INVITE_ACCEPT = env_str("RATELIMIT_INVITE_ACCEPT", "10/m")
-RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/m")
+RATELIMIT_LOGIN = env_rate("RATELIMIT_LOGIN", "10/m")
+RATELIMIT_REGISTER = env_rate("RATELIMIT_REGISTER", "5/m")
+RATELIMIT_INVITE = env_rate("RATELIMIT_INVITE", "30/h")
+RATELIMIT_INVITE_ACCEPT = env_rate("RATELIMIT_INVITE_ACCEPT", "10/m")
+RATELIMIT_PASSWORD_RESET = env_rate("RATELIMIT_PASSWORD_RESET", "5/m")
 # The authenticated API, per tenant by plan and per API key (one DRF throttle:
 # billing/throttles.py).
 API_RATE_BY_PLAN = {
-    code: env_str(f"API_RATE_{code.upper()}", default)
+    code: env_rate(f"API_RATE_{code.upper()}", default)
     for code, default in (
         ("free", "120/m"),
         ("starter", "600/m"),
@@ -257,18 +246,7 @@ API_RATE_BY_PLAN = {
         ("enterprise", "12000/m"),
     )
 }
-API_KEY_RATE = env_str("API_KEY_RATE", "1200/m")
-_rates = {
-    f"RATELIMIT_{name}": globals()[f"RATELIMIT_{name}"]
-    for name in ("LOGIN", "REGISTER", "INVITE", "INVITE_ACCEPT", "PASSWORD_RESET")
-}
-_rates.update({f"API_RATE_{code.upper()}": rate for code, rate in API_RATE_BY_PLAN.items()})
-_rates["API_KEY_RATE"] = API_KEY_RATE
-for _name, _rate in _rates.items():
-    _count, _, _period = _rate.partition("/")
-    _multiplier, _unit = _period[:-1] or "1", _period[-1:]
-    if _rate and not (_count.isdigit() and _multiplier.isdigit() and _unit in ("s", "m", "h", "d")):
-        raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate like 10/m")
+API_KEY_RATE = env_rate("API_KEY_RATE", "1200/m")
 RATELIMIT_USE_CACHE = "default"
 # A cache outage must not lock everyone out: see catalytic/ratelimits.py.
 RATELIMIT_FAIL_OPEN = True
@@ -332,14 +310,7 @@ EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600, minimum=1)
 # Seconds a provider may take; short, because the first attempt runs in the request.
 EMAIL_PROVIDER_TIMEOUT = env_int("EMAIL_PROVIDER_TIMEOUT", 10, minimum=1)
 # Sends through POST /api/email/send per tenant ("count/period"; "" disables).
-EMAIL_API_RATE = env_str("EMAIL_API_RATE", "20/h")
-_email_count, _, _email_period = EMAIL_API_RATE.partition("/")
-if EMAIL_API_RATE and not (
-    _email_count.isdigit()
-    and _email_period[-1:] in ("s", "m", "h", "d")
-    and (_email_period[:-1] or "1").isdigit()
-):
-    raise ImproperlyConfigured(f"EMAIL_API_RATE={EMAIL_API_RATE!r} is not a rate like 20/h")
+EMAIL_API_RATE = env_rate("EMAIL_API_RATE", "20/h")
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,
     "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET"),

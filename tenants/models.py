@@ -77,11 +77,14 @@ class TenantOwnedModel(models.Model):
 
 
 class MembershipQuerySet(TenantQuerySet):
+    def in_live_tenants(self) -> MembershipQuerySet:
+        """Memberships of live tenants, deactivated ones included (so a sign-in can say
+        why a person may not enter, rather than that the workspace does not exist)."""
+        return self.filter(tenant__status__in=Tenant.LIVE_STATUSES)
+
     def live(self) -> MembershipQuerySet:
         """Memberships that may act: active, of an active user, in a live tenant."""
-        return self.filter(
-            is_active=True, user__is_active=True, tenant__status__in=Tenant.LIVE_STATUSES
-        )
+        return self.in_live_tenants().filter(is_active=True, user__is_active=True)
 
 
 class Membership(models.Model):

@@ -60,3 +60,23 @@ def test_it_builds_the_redis_url_from_the_seed_variables(monkeypatch):
     monkeypatch.setenv("REDIS_PORT", "6380")
     monkeypatch.setenv("REDIS_PASSWORD", "p@ss")
     assert env.redis_url_from_env() == "redis://:p%40ss@cache.internal:6380/0"
+
+
+@pytest.mark.parametrize("raw", ["10/m", "20/h", "5/10s", ""])
+def test_it_reads_rates_and_the_empty_rate_that_disables(monkeypatch, raw):
+    monkeypatch.setenv("RATELIMIT_LOGIN", raw)
+    assert env.env_rate("RATELIMIT_LOGIN", "10/m") == raw
+
+
+@pytest.mark.parametrize("raw", ["10", "ten/m", "10/w", "10/m/h"])
+def test_it_names_the_variable_when_a_rate_is_bad(monkeypatch, raw):
+    monkeypatch.setenv("RATELIMIT_LOGIN", raw)
+    with pytest.raises(ImproperlyConfigured, match="RATELIMIT_LOGIN=.* is not a rate like 10/m"):
+        env.env_rate("RATELIMIT_LOGIN", "10/m")
+
+
+def test_the_metrics_folder_is_made_by_the_entry_point_not_by_settings(monkeypatch, tmp_path):
+    folder = tmp_path / "deep" / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    env.prepare_metrics_dir()
+    assert folder.is_dir()
