@@ -27,9 +27,9 @@ PORTAL_PATH = "/billing/portal/"
 def billing_recipients(tenant: Tenant) -> list[str]:
     """The billing address, then each active owner: lower-cased, without repeats."""
     owners = (
-        Membership.objects.filter(
-            tenant=tenant, role=Role.OWNER, is_active=True, user__is_active=True
-        )
+        Membership.objects.for_tenant(tenant)
+        .active()
+        .filter(role=Role.OWNER)
         .order_by("created_at")
         .values_list("user__email", flat=True)
     )
@@ -200,12 +200,9 @@ def send_notice(*, tenant: Tenant, to: str, subject: str, message: str) -> Outbo
 def team_admin_recipients(tenant: Tenant) -> list[str]:
     """Each active owner and admin of the tenant: lower-cased, without repeats."""
     addresses = (
-        Membership.objects.filter(
-            tenant=tenant,
-            role__in=[Role.OWNER, Role.ADMIN],
-            is_active=True,
-            user__is_active=True,
-        )
+        Membership.objects.for_tenant(tenant)
+        .active()
+        .filter(role__in=[Role.OWNER, Role.ADMIN])
         .order_by("created_at")
         .values_list("user__email", flat=True)
     )
@@ -241,7 +238,8 @@ def send_workspace_closed(
 ) -> list[OutboxMessage]:
     """To the billing address and every active member of a workspace just closed."""
     members = (
-        Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
+        Membership.objects.for_tenant(tenant)
+        .active()
         .order_by("created_at")
         .values_list("user__email", flat=True)
     )

@@ -82,9 +82,14 @@ class MembershipQuerySet(TenantQuerySet):
         why a person may not enter, rather than that the workspace does not exist)."""
         return self.filter(tenant__status__in=Tenant.LIVE_STATUSES)
 
+    def active(self) -> MembershipQuerySet:
+        """Memberships not deactivated, of users not deactivated (whatever the tenant's
+        state: a closed workspace's team still gets its closing emails)."""
+        return self.filter(is_active=True, user__is_active=True)
+
     def live(self) -> MembershipQuerySet:
         """Memberships that may act: active, of an active user, in a live tenant."""
-        return self.in_live_tenants().filter(is_active=True, user__is_active=True)
+        return self.in_live_tenants().active()
 
 
 class Membership(models.Model):

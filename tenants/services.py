@@ -148,7 +148,8 @@ def _is_last_owner(membership: Membership) -> bool:
         return False
     return (
         not Membership.objects.for_tenant(membership.tenant_id)
-        .filter(role=Role.OWNER, is_active=True, user__is_active=True)
+        .active()
+        .filter(role=Role.OWNER)
         .exclude(pk=membership.pk)
         .exists()
     )

@@ -210,9 +210,7 @@ class TenantAdmin(admin.ModelAdmin):
     def resend_welcome(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         sent = 0
         for tenant in queryset:
-            owners = Membership.objects.for_tenant(tenant).filter(
-                role=Role.OWNER, is_active=True, user__is_active=True
-            )
+            owners = Membership.objects.for_tenant(tenant).active().filter(role=Role.OWNER)
             with transaction.atomic():
                 for membership in owners.select_related("user"):
                     emails.send_welcome(user=membership.user, tenant=tenant)

@@ -77,9 +77,10 @@ class EmailSendView(TenantAPIView):
         # the caller's own tenant.
         members = {
             membership.user.email: membership.user
-            for membership in Membership.objects.filter(
-                tenant=self.tenant, is_active=True, user__is_active=True, user__email__in=recipients
-            ).select_related("user")
+            for membership in Membership.objects.for_tenant(self.tenant)
+            .active()
+            .filter(user__email__in=recipients)
+            .select_related("user")
         }
         outsiders = [address for address in recipients if address not in members]
         if outsiders:
