@@ -134,7 +134,12 @@ def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) 
         chosen = memberships[0]
     else:
         _login_failed(request, user.email, "no_membership", user)
-        raise ApiError("This account belongs to no tenant.", code="no_membership", status_code=403)
+        raise ApiError(
+            "This account belongs to no workspace any more. Log in on the website to start "
+            "a new workspace or to delete the account.",
+            code="no_membership",
+            status_code=403,
+        )
     if not chosen.is_active:
         _login_failed(request, user.email, "membership_suspended", user, chosen.tenant)
         raise ApiError(

@@ -15,6 +15,7 @@ urlpatterns = [
     # Emails and the past-due banner link here: keep this path.
     path("billing/portal/", views.portal, name="portal"),
     path("workspace/close/", closing_views.close_workspace, name="close_workspace"),
+    path("workspace/new/", signup_views.new_workspace, name="new_workspace"),
     path("", include(signup_urls)),
     path("", include(closing_urls)),
 ]
