@@ -66,7 +66,7 @@ def _login_failed(
     tenants = [tenant]
     if tenant is None and user is not None:
         # Into the trail of every tenant the account belongs to, so its owners and admins
-        # see attempts on their members' accounts (the seed's "login failure" event).
+        # see attempts on their members' accounts (docs/security.md, "Audit trail").
         tenants = list(
             Membership.objects.filter(user=user, is_active=True).values_list("tenant_id", flat=True)
         ) or [None]

@@ -1,7 +1,7 @@
 """Sign-up's API endpoint, under its own namespace so the billing pages' stays pages only.
 
-Sign-up is billing's (it starts the subscription); its path stays the seed's
-`/api/tenants/register`.
+Sign-up is billing's (it starts the subscription); its path is `/api/tenants/register`,
+beside the other `/api/tenants/*` auth endpoints clients already call.
 """
 
 from django.urls import path
