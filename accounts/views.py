@@ -192,22 +192,12 @@ def no_workspace(request: HttpRequest) -> HttpResponse:
     if active_memberships(request.user).exists():
         return redirect("accounts:choose_tenant")
     form = DeleteAccountForm()
-    status = 200
+    status: int | None = 200
     if request.method == "POST":
         form = DeleteAccountForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                delete_account(
-                    user=request.user, password=form.cleaned_data["password"], request=request
-                )
-            except ApiError as exc:
-                form.add_api_error(exc)
-                status = page_status(exc)
-            else:
-                auth_logout(request)
-                messages.success(request, "Your account was deleted. We sent you a last email.")
-                return redirect("accounts:login")
+        status = delete_own_account(request, form)
+        if status is None:
+            return redirect("accounts:login")
     return render(request, "accounts/no_workspace.html", {"delete_form": form}, status=status)
 
 
@@ -404,25 +394,30 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
+def delete_own_account(request: HttpRequest, form: DeleteAccountForm) -> int | None:
+    """Delete the signed-in person's account (accounts.deletion) from a bound form, and end
+    this session: None once it is gone, else the status to show the form again with."""
+    if not form.is_valid():
+        return 400
+    try:
+        delete_account(user=request.user, password=form.cleaned_data["password"], request=request)
+    except ApiError as exc:
+        form.add_api_error(exc)
+        return page_status(exc)
+    auth_logout(request)
+    messages.success(request, "Your account was deleted. We sent you a last email.")
+    return None
+
+
 @sensitive_post_parameters("del-password")
 @require_POST
 @tenant_required
 def account_delete(request: HttpRequest) -> HttpResponse:
     """Delete the signed-in person's account (accounts.deletion), then end this session."""
     form = DeleteAccountForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            delete_account(
-                user=request.user, password=form.cleaned_data["password"], request=request
-            )
-        except ApiError as exc:
-            form.add_api_error(exc)
-            status = page_status(exc)
-        else:
-            auth_logout(request)
-            messages.success(request, "Your account was deleted. We sent you a last email.")
-            return redirect("accounts:login")
+    status = delete_own_account(request, form)
+    if status is None:
+        return redirect("accounts:login")
     return render(
         request,
         "accounts/account.html",
