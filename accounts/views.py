@@ -120,6 +120,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     # they may start a new workspace or delete the account they kept.
                     auth_login(request, user, backend=BACKEND)
                     request.session.pop(SESSION_TENANT_KEY, None)
+                    audit.record(
+                        "login.succeeded",
+                        tenant=None,
+                        actor=user,
+                        request=request,
+                        method="session",
+                    )
                     return redirect("accounts:no_workspace")
                 if exc.error_code != "tenant_required":
                     form.add_error(None, exc.message)

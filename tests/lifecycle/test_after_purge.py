@@ -13,7 +13,7 @@ from billing.models import Subscription
 from billing.signup import start_workspace
 from catalytic.errors import ServiceError
 from notifications.models import OutboxMessage
-from tenants.models import Membership, Role, Tenant
+from tenants.models import AuditEvent, Membership, Role, Tenant
 from tests.conftest import PASSWORD
 from tests.lifecycle.test_purge import closed, purge
 
@@ -53,6 +53,8 @@ def test_the_page_login_lands_on_the_no_workspace_page(purged):
 
     assert response.status_code == 302
     assert response["Location"] == NO_WORKSPACE
+    signed_in = AuditEvent.objects.get(action="login.succeeded", actor=purged.member.user)
+    assert (signed_in.tenant, signed_in.metadata["method"]) == (None, "session")
     page = client.get(NO_WORKSPACE)
     assert page.status_code == 200
     assert b"You have no workspace" in page.content
