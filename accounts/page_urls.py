@@ -19,6 +19,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/workspace/", views.choose_tenant, name="choose_tenant"),
+    path("account/no-workspace/", views.no_workspace, name="no_workspace"),
     path("logout/", views.logout_view, name="logout"),
     path("password-reset/", views.password_reset, name="password_reset"),
     path(

@@ -66,7 +66,7 @@ def _login_failed(
     tenants = [tenant]
     if tenant is None and user is not None:
         # Into the trail of every tenant the account belongs to, so its owners and admins
-        # see attempts on their members' accounts (the seed's "login failure" event).
+        # see attempts on their members' accounts (docs/security.md, "Audit trail").
         tenants = list(
             Membership.objects.filter(user=user, is_active=True).values_list("tenant_id", flat=True)
         ) or [None]
@@ -135,7 +135,12 @@ def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) 
         chosen = memberships[0]
     else:
         _login_failed(request, user.email, "no_membership", user)
-        raise ServiceError("This account belongs to no tenant.", code="no_membership", status=403)
+        raise ServiceError(
+            "This account belongs to no workspace any more. Log in on the website to start "
+            "a new workspace or to delete the account.",
+            code="no_membership",
+            status=403,
+        )
     if not chosen.is_active:
         _login_failed(request, user.email, "membership_suspended", user, chosen.tenant)
         raise ServiceError(

@@ -111,6 +111,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 user = services.check_credentials(email=email, password=password, request=request)
                 membership = services.choose_membership(user=user, request=request)
             except ServiceError as exc:
+                if exc.code == "no_membership":
+                    # Every workspace of theirs was closed or purged: signed in without one,
+                    # they may start a new workspace or delete the account they kept.
+                    auth_login(request, user, backend=BACKEND)
+                    request.session.pop(SESSION_TENANT_KEY, None)
+                    audit.record(
+                        "login.succeeded",
+                        tenant=None,
+                        actor=user,
+                        request=request,
+                        method="session",
+                    )
+                    return redirect("accounts:no_workspace")
                 if exc.code != "tenant_required":
                     form.add_error(None, exc.message)
                     # 400, not the API's 401: a form page has no WWW-Authenticate challenge.
@@ -163,9 +176,7 @@ def choose_tenant(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
     memberships = list(active_memberships(request.user))
     if not memberships:
-        auth_logout(request)
-        messages.error(request, "Your account belongs to no workspace any more.")
-        return redirect("accounts:login")
+        return redirect("accounts:no_workspace")
     current_membership(request)
     return render(
         request,
@@ -173,6 +184,24 @@ def choose_tenant(request: HttpRequest) -> HttpResponse:
         {"memberships": memberships, "next": next_url, "error": error},
         status=400 if error else 200,
     )
+
+
+@sensitive_post_parameters("del-password")
+@login_required
+@never_cache
+def no_workspace(request: HttpRequest) -> HttpResponse:
+    """A signed-in person without a workspace (theirs were closed or purged): start a new
+    one (billing's page) or delete the account here."""
+    if active_memberships(request.user).exists():
+        return redirect("accounts:choose_tenant")
+    form = DeleteAccountForm()
+    status: int | None = 200
+    if request.method == "POST":
+        form = DeleteAccountForm(request.POST)
+        status = delete_own_account(request, form)
+        if status is None:
+            return redirect("accounts:login")
+    return render(request, "accounts/no_workspace.html", {"delete_form": form}, status=status)
 
 
 def logout_view(request: HttpRequest) -> HttpResponse:
@@ -368,25 +397,30 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
+def delete_own_account(request: HttpRequest, form: DeleteAccountForm) -> int | None:
+    """Delete the signed-in person's account (accounts.deletion) from a bound form, and end
+    this session: None once it is gone, else the status to show the form again with."""
+    if not form.is_valid():
+        return 400
+    try:
+        delete_account(user=request.user, password=form.cleaned_data["password"], request=request)
+    except ServiceError as exc:
+        form.add_service_error(exc)
+        return page_status(exc)
+    auth_logout(request)
+    messages.success(request, "Your account was deleted. We sent you a last email.")
+    return None
+
+
 @sensitive_post_parameters("del-password")
 @require_POST
 @tenant_required
 def account_delete(request: HttpRequest) -> HttpResponse:
     """Delete the signed-in person's account (accounts.deletion), then end this session."""
     form = DeleteAccountForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            delete_account(
-                user=request.user, password=form.cleaned_data["password"], request=request
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-            status = page_status(exc)
-        else:
-            auth_logout(request)
-            messages.success(request, "Your account was deleted. We sent you a last email.")
-            return redirect("accounts:login")
+    status = delete_own_account(request, form)
+    if status is None:
+        return redirect("accounts:login")
     return render(
         request,
         "accounts/account.html",

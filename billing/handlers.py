@@ -123,6 +123,13 @@ def _tenant_for_subscription(data: dict) -> Tenant | None:
     return tenant
 
 
+def _subscription_and_tenant(event: Event) -> tuple[dict[str, Any], Tenant | None]:
+    """The event's subscription (as stored by dj-stripe when it is) and its tenant, if any."""
+    obj = _event_object(event)
+    subscription = _stored(StripeSubscription, obj.get("id", "")) or obj
+    return subscription, _tenant_for_subscription(subscription)
+
+
 def _gave_up_on_payment(subscription: dict) -> bool:
     """Stripe exhausted its retries: the subscription is unpaid or canceled for non-payment."""
     status = subscription.get("status")
@@ -133,7 +140,6 @@ def _gave_up_on_payment(subscription: dict) -> bool:
 
 
 def _suspend_for_non_payment(tenant: Tenant, event: Event) -> None:
-
     tenant.refresh_from_db(fields=["status", "suspended_reason"])
     if tenant.status != Tenant.Status.ACTIVE:
         # Already suspended (by an earlier event, or by staff): one email per suspension.
@@ -147,7 +153,6 @@ def _suspend_for_non_payment(tenant: Tenant, event: Event) -> None:
 
 
 def _reactivate_after_payment(tenant: Tenant, local: Subscription) -> None:
-
     tenant.refresh_from_db(fields=["status", "suspended_reason"])
     if tenant.status != Tenant.Status.SUSPENDED:
         return
@@ -161,6 +166,8 @@ def _reactivate_after_payment(tenant: Tenant, local: Subscription) -> None:
 
 
 def on_checkout_completed(event: Event) -> None:
+    """A Checkout paid for a subscription: link the Stripe customer to the tenant the
+    session names, re-fetch the subscription and derive the tenant's plan from it."""
     obj = _event_object(event)
     session = _stored(Session, obj.get("id", "")) or obj
     if session.get("mode") != "subscription":
@@ -200,9 +207,9 @@ def on_checkout_completed(event: Event) -> None:
 
 
 def on_subscription_changed(event: Event) -> None:
-    obj = _event_object(event)
-    subscription = _stored(StripeSubscription, obj.get("id", "")) or obj
-    tenant = _tenant_for_subscription(subscription)
+    """A subscription was created or updated: derive the tenant's plan and status; suspend
+    the tenant when Stripe gave up collecting payment."""
+    subscription, tenant = _subscription_and_tenant(event)
     if tenant is None:
         return
     sync_tenant_subscription(tenant=tenant, event_created=_event_created(event))
@@ -211,15 +218,18 @@ def on_subscription_changed(event: Event) -> None:
 
 
 def on_subscription_deleted(event: Event) -> None:
-
-    obj = _event_object(event)
-    subscription = _stored(StripeSubscription, obj.get("id", "")) or obj
-    tenant = _tenant_for_subscription(subscription)
+    """A subscription ended: the tenant is back on Free and hears of it once (by the
+    closing email when it ended because the workspace was closed)."""
+    subscription, tenant = _subscription_and_tenant(event)
     if tenant is None:
         return
     local = sync_tenant_subscription(tenant=tenant, event_created=_event_created(event))
     if _gave_up_on_payment(subscription):
         _suspend_for_non_payment(tenant, event)
+    if tenant.status == Tenant.Status.DELETED:
+        # Closing the workspace cancelled it, and the closing email (workspaces/closing.py)
+        # already told the billing address that nothing more will be charged.
+        return
     if local.stripe_subscription_id in ("", subscription.get("id")) and not local.plan.is_paid:
         # Only when the tenant is really back on Free: a replaced subscription ending
         # while another is live is not a cancellation the customer needs to hear about.
@@ -227,10 +237,8 @@ def on_subscription_deleted(event: Event) -> None:
 
 
 def on_trial_will_end(event: Event) -> None:
-
-    obj = _event_object(event)
-    subscription = _stored(StripeSubscription, obj.get("id", "")) or obj
-    tenant = _tenant_for_subscription(subscription)
+    """Stripe warns that a trial ends soon: email the days left, unless it already ended."""
+    subscription, tenant = _subscription_and_tenant(event)
     if tenant is None:
         return
     sync_tenant_subscription(tenant=tenant, event_created=_event_created(event))
@@ -294,7 +302,8 @@ def _invoice_and_tenant(event: Event) -> tuple[dict[str, Any], Any]:
 
 
 def on_payment_succeeded(event: Event) -> None:
-
+    """An invoice was paid: derive the tenant's state, reactivate a tenant billing had
+    suspended, and send the receipt (not for $0 invoices)."""
     invoice, tenant = _invoice_and_tenant(event)
     if tenant is None:
         return
@@ -316,7 +325,8 @@ def on_payment_succeeded(event: Event) -> None:
 
 
 def on_payment_failed(event: Event) -> None:
-
+    """An invoice payment failed: mark the subscription past due (unless a later event
+    already moved it on), ask for a new card, and suspend once Stripe gives up."""
     invoice, tenant = _invoice_and_tenant(event)
     if tenant is None:
         return

@@ -25,15 +25,6 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _applied: tuple | None = None
 
-# Stripe cannot serve us right now (down, overloaded, or refusing our key): nothing
-# the caller can fix, so one 503 that invites a retry, and a log line for the operator.
-OUTAGES = (
-    stripe.APIConnectionError,
-    stripe.APIError,
-    stripe.RateLimitError,
-    stripe.AuthenticationError,
-    stripe.PermissionError,
-)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -130,6 +121,9 @@ def api_error_for(exc: stripe.StripeError) -> ServiceError:
             status=400,
             details={"param": exc.param} if exc.param else None,
         )
+    # Anything else means Stripe cannot serve us right now (down, overloaded, or refusing
+    # our key): nothing the caller can fix, so one 503 that invites a retry, and a log
+    # line for the operator.
     logger.error(
         "Stripe unavailable: %s (HTTP %s, Stripe request id %s): %s",
         type(exc).__name__,

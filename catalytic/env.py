@@ -134,7 +134,8 @@ def mask_url(url: str) -> str:
 
 
 def redis_url_from_env() -> str:
-    """REDIS_URL, or one built from the seed's REDIS_HOST/REDIS_PORT/REDIS_PASSWORD."""
+    """REDIS_URL, or one built from REDIS_HOST/REDIS_PORT/REDIS_PASSWORD, which
+    docs/deploy.md ("Redis") also accepts for deployments configured that way."""
     url = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
     if url:
         return url

@@ -157,7 +157,8 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "catalytic"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # The seed's promise: a pool of 100 connections per worker process.
+                # Up to 100 connections per worker process: the figure docs/deploy.md
+                # ("Redis") gives operators to size Redis's client limit by.
                 "CONNECTION_POOL_KWARGS": {
                     "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100, minimum=1),
                     "health_check_interval": 30,

@@ -1,4 +1,4 @@
-"""The seed's load test, rebuilt against Catalytic's API.
+"""The load test behind docs/performance.md's sizing rule, against Catalytic's API.
 
 Run it through `loadtest/run.py` (see loadtest/README.md), which starts the server,
 provisions identities and writes the CSV/HTML reports. By hand, against a server whose

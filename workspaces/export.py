@@ -5,6 +5,11 @@ rule), operations, monthly usage, invoices and audit trail. Every query is scope
 tenant, and each section is read with `.iterator()` and written in chunks of about
 CHUNK_BYTES, so a workspace of millions of operations streams in constant memory.
 
+The whole document is read in one transaction, so it is one consistent snapshot: an
+operation written while it streams is in neither its operations nor its usage. On
+PostgreSQL that transaction is REPEATABLE READ (one snapshot for every statement, taken
+at the first) and READ ONLY; SQLite's transaction is a snapshot already.
+
 It lives in lattices, the top app, because it reads every app's rows.
 """
 
@@ -12,10 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Invoice
 
@@ -179,16 +186,37 @@ def _pieces(tenant: Tenant) -> Iterator[str]:
     yield "}\n"
 
 
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One transaction whose reads all see the same committed state."""
+    connection = transaction.get_connection()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # Must come before the transaction's first query; inside a caller's transaction
+            # (which has queried already) the caller's isolation level stands.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def export_chunks(tenant: Tenant) -> Iterable[bytes]:
-    """The document as UTF-8 chunks of about CHUNK_BYTES (few writes, bounded memory)."""
+    """The document as UTF-8 chunks of about CHUNK_BYTES (few writes, bounded memory).
+
+    The transaction stays open while the response streams, and ends with the last chunk
+    (or when the server closes a download the client abandoned).
+    """
     buffer: list[str] = []
     size = 0
-    for piece in _pieces(tenant):
-        buffer.append(piece)
-        size += len(piece)
-        if size >= CHUNK_BYTES:
-            yield "".join(buffer).encode()
-            buffer, size = [], 0
+    with snapshot():
+        # The tenant's row as of the snapshot, like every other row of the document.
+        tenant = Tenant.objects.get(pk=tenant.pk)
+        for piece in _pieces(tenant):
+            buffer.append(piece)
+            size += len(piece)
+            if size >= CHUNK_BYTES:
+                yield "".join(buffer).encode()
+                buffer, size = [], 0
     if buffer:
         yield "".join(buffer).encode()
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import Plan, Subscription
 from billing.plans import DEFAULT_PLAN_CODE, get_plan_spec
+from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email
 from notifications import emails
 from tenants import audit
@@ -69,16 +70,51 @@ def register_tenant(
                 )
         except IntegrityError:
             raise email_taken()
-        tenant = create_tenant(name=company_name, billing_email=email, domain=domain)
-        membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
-        start_subscription(tenant=tenant, plan_code=plan_code)
-        emails.send_welcome(user=user, tenant=tenant)
-        audit.record(
-            "tenant.registered",
-            tenant=tenant,
-            actor=user,
+        membership = _open_workspace(
+            user=user,
+            company_name=company_name,
+            domain=domain,
+            plan_code=plan_code,
             request=request,
-            target=f"tenant:{tenant.slug}",
-            plan=plan_code,
         )
+    return membership
+
+
+def start_workspace(*, user: User, company_name: str, request: Any = None) -> Membership:
+    """A new workspace on Free, owned by a person whose workspaces are all gone (closed or
+    purged), so the account they kept is not stranded; 409 `has_workspace` otherwise."""
+    with transaction.atomic():
+        # The person's row serialises their requests: a double submit opens one workspace.
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if Membership.objects.filter(user=user, tenant__status__in=Tenant.LIVE_STATUSES).exists():
+            raise ServiceError(
+                "You already belong to a workspace: log in to it, or ask its owner for access.",
+                code="has_workspace",
+                status=409,
+            )
+        return _open_workspace(
+            user=user,
+            company_name=company_name,
+            domain="",
+            plan_code=DEFAULT_PLAN_CODE,
+            request=request,
+        )
+
+
+def _open_workspace(
+    *, user: User, company_name: str, domain: str, plan_code: str, request: Any
+) -> Membership:
+    """Tenant, its owner, its subscription, the welcome email and the audit row."""
+    tenant = create_tenant(name=company_name, billing_email=user.email, domain=domain)
+    membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+    start_subscription(tenant=tenant, plan_code=plan_code)
+    emails.send_welcome(user=user, tenant=tenant)
+    audit.record(
+        "tenant.registered",
+        tenant=tenant,
+        actor=user,
+        request=request,
+        target=f"tenant:{tenant.slug}",
+        plan=plan_code,
+    )
     return membership

@@ -1,4 +1,5 @@
-"""The sign-up page: a new workspace, its owner and its plan, then a signed-in session.
+"""The sign-up page: a new workspace, its owner and its plan, then a signed-in session;
+and the page where a person whose workspaces are all gone starts a new one.
 
 It lives in billing because it offers the plans and starts the subscription.
 """
@@ -10,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -20,8 +22,8 @@ from accounts.views import over_limit, start_page_session
 from billing.models import Plan
 from billing.plans import DEFAULT_PLAN_CODE, format_price
 from catalytic.errors import ServiceError
-from catalytic.page_errors import ServiceErrorFormMixin
-from workspaces.signup import register_tenant
+from catalytic.page_errors import ServiceErrorFormMixin, page_status
+from workspaces.signup import register_tenant, start_workspace
 
 
 class SignupForm(NewPasswordMixin, ServiceErrorFormMixin, forms.Form):
@@ -104,3 +106,39 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.GET.get("plan"):
         initial["plan"] = request.GET["plan"]
     return render(request, "workspaces/signup.html", {"form": SignupForm(initial=initial)})
+
+
+class NewWorkspaceForm(ServiceErrorFormMixin, forms.Form):
+    company_name = forms.CharField(
+        label="Company or team name",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+
+    code_fields = {"has_workspace": "company_name"}
+
+
+@login_required
+@never_cache
+def new_workspace(request: HttpRequest) -> HttpResponse:
+    """A new workspace, on Free, for a signed-in person whose workspaces are all gone."""
+    form = NewWorkspaceForm()
+    status = 200
+    if request.method == "POST":
+        form = NewWorkspaceForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                membership = start_workspace(
+                    user=request.user,
+                    company_name=form.cleaned_data["company_name"],
+                    request=request,
+                )
+            except ServiceError as exc:
+                form.add_service_error(exc)
+                status = page_status(exc)
+            else:
+                start_page_session(request, membership)
+                messages.success(request, f"Welcome back: {membership.tenant.name} is ready.")
+                return redirect("lattices:dashboard")
+    return render(request, "workspaces/new_workspace.html", {"form": form}, status=status)

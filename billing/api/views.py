@@ -1,4 +1,8 @@
-"""Plans, Stripe Checkout/Portal, and the subscription API (seed paths kept)."""
+"""Plans, Stripe Checkout/Portal, and the subscription API.
+
+Their paths are a contract with existing clients: tests/security/test_openapi.py's
+REQUIRED_OPERATIONS holds them.
+"""
 
 from __future__ import annotations
 

@@ -21,10 +21,16 @@ def clean_domain(value: str) -> str:
     return value
 
 
+# The plan billing counts a tenant without a subscription row on: billing/plans.py
+# DEFAULT_PLAN_CODE, which this layer (below billing) cannot import;
+# tests/billing/test_plans.py keeps the two equal.
+NO_SUBSCRIPTION_PLAN = "free"
+
+
 class TenantSerializer(serializers.ModelSerializer):
     """The tenant, with its subscription's plan and status (billing's rows, read here).
 
-    Both are null for a tenant that has no subscription row yet (billing counts it as Free).
+    A tenant without a subscription row yet is on Free, with a null status.
     """
 
     plan = serializers.SerializerMethodField()
@@ -52,9 +58,9 @@ class TenantSerializer(serializers.ModelSerializer):
         except ObjectDoesNotExist:
             return None
 
-    def get_plan(self, tenant: Tenant) -> str | None:
+    def get_plan(self, tenant: Tenant) -> str:
         subscription = self._subscription(tenant)
-        return subscription.plan.code if subscription is not None else None
+        return subscription.plan.code if subscription is not None else NO_SUBSCRIPTION_PLAN
 
     def get_subscription_status(self, tenant: Tenant) -> str | None:
         subscription = self._subscription(tenant)

@@ -87,6 +87,45 @@ def test_a_required_code_lets_in_whoever_gives_it(staff, settings):
     assert client.get("/admin/").status_code == 200
 
 
+def current_code(device: TOTPDevice) -> str:
+    return str(totp(device.bin_key, step=device.step, digits=device.digits)).zfill(device.digits)
+
+
+def test_a_staff_member_with_one_device_signs_in_in_one_step(staff, settings):
+    settings.ADMIN_OTP_REQUIRED = True
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    client = Client()
+
+    # Email, password and code in the first form, as the login page shows it.
+    response = sign_in(client, otp_token=current_code(device))
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_one_device_still_needs_the_right_code(staff, settings):
+    settings.ADMIN_OTP_REQUIRED = True
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    wrong = str((int(current_code(device)) + 1) % 10**device.digits).zfill(device.digits)
+    client = Client()
+
+    assert sign_in(client, otp_token=wrong).status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+
+def test_with_several_devices_the_staff_member_names_the_one_used(staff, settings):
+    settings.ADMIN_OTP_REQUIRED = True
+    phone = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    TOTPDevice.objects.create(user=staff, name="tablet", confirmed=True)
+    client = Client()
+
+    first = sign_in(client, otp_token=current_code(phone))
+    assert first.status_code == 200  # which device? (none is tried blindly)
+    assert b"tablet" in first.content
+    chosen = sign_in(client, otp_device=phone.persistent_id, otp_token=current_code(phone))
+    assert chosen.status_code == 302
+
+
 def test_a_password_only_session_is_not_enough_once_codes_are_required(staff, settings):
     settings.ADMIN_OTP_REQUIRED = False
     client = Client()

@@ -10,13 +10,14 @@ localstripe recorded replayed, signed, through the real webhook endpoint.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import requests
@@ -47,34 +48,67 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def localstripe_url() -> Iterator[str]:
-    port = _free_port()
+def unavailable(reason: str) -> NoReturn:
+    """Without localstripe the cross-check skips, except in CI (CI=true, set by .ci/run),
+    where it must run: a server that cannot start there is a failure, not a silent skip."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"localstripe is unavailable in CI: {reason}")
+    pytest.skip(reason)
+
+
+def start_localstripe(server: Path, port: int) -> subprocess.Popen:
+    """Run `server` on 127.0.0.1:`port` and wait until it accepts connections."""
     try:
         process = subprocess.Popen(
-            [sys.executable, str(SERVER), "--port", str(port)],
+            [sys.executable, str(server), "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
     except OSError as exc:
-        pytest.skip(f"localstripe could not be started: {exc}")
+        unavailable(f"localstripe could not be started: {exc}")
     deadline = time.monotonic() + 15
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
+                return process
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 _, err = process.communicate(timeout=5)
-                pytest.skip(f"localstripe did not start on 127.0.0.1:{port}: {err.decode()[-500:]}")
+                unavailable(f"localstripe did not start on 127.0.0.1:{port}: {err.decode()[-500:]}")
             time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def localstripe_url() -> Iterator[str]:
+    port = _free_port()
+    process = start_localstripe(SERVER, port)
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_a_localstripe_that_cannot_start_fails_in_ci_and_skips_elsewhere(
+    ci, outcome, monkeypatch, tmp_path
+):
+    broken = tmp_path / "broken_server.py"
+    broken.write_text("raise SystemExit('localstripe is not installed')\n")
+    monkeypatch.setenv("CI", ci)
+
+    try:
+        start_localstripe(broken, _free_port())
+    except (pytest.fail.Exception, pytest.skip.Exception) as exc:
+        # Caught here, so that a skip where a failure is due fails this test.
+        assert type(exc) is outcome
+        assert "localstripe is not installed" in str(exc)
+    else:
+        pytest.fail("a server that exits at once was taken for a running localstripe")
 
 
 @pytest.fixture

@@ -86,6 +86,15 @@ def test_an_expired_signup_trial_falls_back_to_free(cast, plans):
     assert tenant_plan_code(cast.tenant) == "starter"
 
 
+def test_the_api_names_the_plan_whose_limits_apply_without_a_subscription_row(cast, client_for):
+    Subscription.objects.filter(tenant=cast.tenant).delete()
+    cast.tenant.refresh_from_db()
+
+    shown = client_for(cast.owner).get("/api/tenants/current").json()["plan"]
+
+    assert shown == tenant_plan_code(cast.tenant) == "free"
+
+
 def test_upgrade_suggestion_names_the_next_plan_that_fits(cast):
     assert upgrade_suggestion(cast.tenant, "max_lattices", wanted=6) == "starter"
     assert upgrade_suggestion(cast.tenant, "max_lattices", wanted=51) == "professional"

@@ -220,3 +220,25 @@ def test_the_close_page_is_for_owners(paying, page_client):
         .status_code
         == 403
     )
+
+
+def test_stripes_deleted_webhook_after_closing_sends_no_second_cancellation_email(
+    paying, fake_stripe, client_for, deliver
+):
+    assert close(client_for(paying.owner)).status_code == 200
+    told = sorted(
+        OutboxMessage.objects.filter(tenant=paying.tenant).values_list("kind", "to_email")
+    )
+
+    # Stripe then reports the subscription the close cancelled as deleted.
+    deleted = fake_stripe.event(
+        "customer.subscription.deleted", fake_stripe.get(paying.stripe_subscription_id)
+    )
+    assert deliver(deleted).status_code == 200
+
+    after = sorted(
+        OutboxMessage.objects.filter(tenant=paying.tenant).values_list("kind", "to_email")
+    )
+    assert after == told
+    # The billing address heard of the cancellation once, in the closing email.
+    assert ("workspace_closed", "billing@acme-lattices.example") in told

@@ -73,6 +73,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "workspaces:export": admins(),
     # owners only
     "workspaces:close_workspace": {**admins(), "admin": FORBIDDEN},
+    # for a signed-in person without a workspace (members are sent to their workspaces;
+    # starting another is refused when the form is sent: tests/lifecycle/test_after_purge.py)
+    "accounts:no_workspace": everyone(FOUND),
+    "workspaces:new_workspace": members(OK),
     # forms posted from other pages: GET is not allowed
     "lattices:path": everyone(NOT_ALLOWED),
     "lattices:neighbors": everyone(NOT_ALLOWED),

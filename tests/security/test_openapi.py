@@ -24,20 +24,66 @@ def schema() -> dict:
     return yaml.safe_load(out.getvalue())
 
 
+# DESIGN.md's API, which the schema must describe (the Stripe webhook is Stripe's to call,
+# not a client's, and stays out of it). Every test below walks the schema's operations
+# through `operations()`, which first checks these are there: a schema that lost its
+# paths fails every test instead of passing them on an empty set.
+REQUIRED_OPERATIONS = {
+    ("POST", "/api/tenants/register"),
+    ("POST", "/api/tenants/login"),
+    ("POST", "/api/tenants/refresh"),
+    ("POST", "/api/tenants/logout"),
+    ("POST", "/api/auth/verify"),
+    ("GET", "/api/auth/health"),
+    ("GET", "/api/tenants/current"),
+    ("PATCH", "/api/tenants/current"),
+    ("GET", "/api/tenants/members"),
+    ("DELETE", "/api/tenants/members/{id}"),
+    ("GET", "/api/tenants/api-keys"),
+    ("POST", "/api/tenants/api-keys"),
+    ("DELETE", "/api/tenants/api-keys/{id}"),
+    ("GET", "/api/tenants/usage"),
+    ("GET", "/api/plans"),
+    ("POST", "/api/subscriptions/create"),
+    ("PUT", "/api/subscriptions/update"),
+    ("DELETE", "/api/subscriptions/cancel"),
+    ("GET", "/api/subscriptions/status/{tenant_id}"),
+    ("POST", "/api/stripe/checkout"),
+    ("POST", "/api/stripe/portal"),
+    ("GET", "/api/stripe/subscriptions"),
+    ("GET", "/api/email/send"),
+    ("POST", "/api/email/send"),
+    ("GET", "/api/lattices"),
+    ("POST", "/api/lattices"),
+    ("GET", "/api/lattices/{id}"),
+    ("DELETE", "/api/lattices/{id}"),
+    ("POST", "/api/lattices/{id}/path"),
+    ("POST", "/api/lattices/{id}/neighbors"),
+    ("POST", "/api/lattices/{id}/transform"),
+    ("GET", "/api/lattices/{id}/operations"),
+}
+
+
 def operations(schema: dict) -> list[tuple[str, str, dict]]:
-    return [
+    found = [
         (method.upper(), path, operation)
-        for path, item in schema["paths"].items()
+        for path, item in (schema.get("paths") or {}).items()
         for method, operation in item.items()
         if method in METHODS
     ]
+    missing = REQUIRED_OPERATIONS - {(method, path) for method, path, _ in found}
+    assert not missing, f"the schema lacks {sorted(missing)}"
+    assert len(found) >= 40
+    return found
 
 
 def test_the_schema_validates_without_warnings_and_is_served(schema, anon):
     response = anon.get("/api/schema/")
 
     assert response.status_code == 200
-    assert len(operations(schema)) >= 40
+    served = yaml.safe_load(response.content)
+    paths = {(method, path) for method, path, _ in operations(schema)}
+    assert {(method, path) for method, path, _ in operations(served)} == paths
 
 
 def test_every_operation_documents_a_success_response_with_a_body_or_204(schema):
@@ -74,6 +120,7 @@ def test_error_responses_use_the_one_error_shape(schema):
             if code.startswith(("4", "5")) and "content" in response:
                 ref = response["content"]["application/json"]["schema"].get("$ref", "")
                 shapes.add(ref.rsplit("/", 1)[-1])
+    assert shapes, "no operation documents an error body"
     for name in shapes:
         body = schema["components"]["schemas"][name]
         assert "error" in body["properties"], name

@@ -456,6 +456,20 @@ ROWS: list[Row] = [
         S("302 302 302 302 409 409 403"),
         const({"del-password": PASSWORD}),
     ),
+    # The staff superuser belongs to no workspace: it gets the page for that case.
+    Row(
+        "accounts:no_workspace",
+        "get",
+        "/account/no-workspace/",
+        S("302 302 302 302 302 302 200"),
+    ),
+    Row(
+        "workspaces:new_workspace",
+        "post",
+        "/workspace/new/",
+        S("302 409 409 409 409 409 302"),
+        const({"company_name": "Another One"}),
+    ),
     Row("workspaces:export", "get", "/account/export/", S("302 403 403 200 200 200 403")),
     Row(
         "workspaces:close_workspace",

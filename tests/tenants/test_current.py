@@ -22,10 +22,11 @@ def test_every_role_reads_its_own_tenant(cast, client_for, role):
     assert body["subscription_status"] == "active"
 
 
-def test_a_tenant_without_a_subscription_row_shows_no_plan(cast, client_for):
+def test_a_tenant_without_a_subscription_row_is_on_the_free_plan(cast, client_for):
     Subscription.objects.filter(tenant=cast.tenant).delete()
     body = client_for(cast.owner).get(URL).json()
-    assert body["plan"] is None
+    # Billing counts it as Free (its limits apply), so the API says so too.
+    assert body["plan"] == "free"
     assert body["subscription_status"] is None
 
 
