@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.api import views
+from accounts.api import two_factor_urls, views
 from accounts.api.deletion_views import DeleteAccountView
 from accounts.api.key_views import ApiKeyViewSet
 
@@ -21,6 +21,7 @@ urlpatterns = [
         name="api-key",
     ),
     path("users/me/delete", DeleteAccountView.as_view(), name="delete-account"),
+    *two_factor_urls.urlpatterns,
     path("auth/verify", views.VerifyView.as_view(), name="verify"),
     path("auth/health", views.AuthHealthView.as_view(), name="health"),
     path("auth/password-reset", views.PasswordResetView.as_view(), name="password-reset"),
