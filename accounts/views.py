@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import api_keys, services
+from accounts import api_keys, services, two_factor, two_factor_login
 from accounts.deletion import delete_account
 from accounts.forms import (
     ApiKeyForm,
@@ -49,6 +49,7 @@ from tenants.page_auth import (
     safe_next,
     set_current_tenant,
     tenant_required,
+    two_factor_exempt,
 )
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -113,6 +114,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             email, password = form.cleaned_data["email"], form.cleaned_data["password"]
             try:
                 user = services.check_credentials(email=email, password=password, request=request)
+                if two_factor.is_enabled(user):
+                    return two_factor_login.ask_for_code(request, user, next_url)
                 membership = services.choose_membership(user=user, request=request)
             except ApiError as exc:
                 if exc.error_code != "tenant_required":
@@ -314,6 +317,7 @@ def api_key_revoke(request: HttpRequest, key_id: Any) -> HttpResponse:
 
 @sensitive_post_parameters("pw-current_password", "pw-password1", "pw-password2", "em-password")
 @tenant_required
+@two_factor_exempt
 def account(request: HttpRequest) -> HttpResponse:
     """Change password or email. Both need the current password (a stolen session is not enough)."""
     user = request.user
@@ -375,6 +379,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("del-password")
 @require_POST
 @tenant_required
+@two_factor_exempt
 def account_delete(request: HttpRequest) -> HttpResponse:
     """Delete the signed-in person's account (accounts.deletion), then end this session."""
     form = DeleteAccountForm(request.POST)
