@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.api_keys import create_api_key
 from notifications.models import OutboxMessage
@@ -232,3 +234,20 @@ def test_an_api_key_is_not_a_person(cast, anon):
     for method, path in [("get", ME), ("post", "/api/users/me/two-factor")]:
         response = getattr(anon, method)(path)
         assert (response.status_code, error_code(response)) == (403, "not_a_session")
+
+
+def test_a_staff_members_device_is_the_one_the_admin_asks_for(cast, client_for, settings):
+    settings.ADMIN_OTP_REQUIRED = True
+    user = cast.member.user
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    secret, _ = enrol(client_for(cast.member))
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    admin = Client()
+    form = {"username": user.email, "password": PASSWORD, "otp_device": device.persistent_id}
+
+    without = admin.post("/admin/login/?next=/admin/", {**form, "otp_token": ""})
+    assert without.status_code == 200  # the form again: a code is required
+    signed_in = admin.post("/admin/login/?next=/admin/", {**form, "otp_token": code_for(secret, 1)})
+    assert signed_in.status_code == 302
+    assert admin.get("/admin/").status_code == 200
