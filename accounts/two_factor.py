@@ -38,6 +38,7 @@ from tenants import audit
 from tenants.models import Membership
 
 RECOVERY_CODES = 10
+RECOVERY_CODE_LENGTH = len(StaticToken.random_token())
 DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery codes"
 
@@ -167,16 +168,14 @@ def confirm_enrolment(*, user: Any, code: str, request: Any = None) -> list[str]
                 code="no_pending_enrolment",
                 status=409,
             )
-        # A wrong code leaves the block normally, so django-otp's throttle count commits.
-        verified = device.verify_token(normalise_code(code))
-        if verified:
+        if device.verify_token(normalise_code(code)):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             codes = _new_recovery_codes(user)
             _announce(user, "enabled", request)
-    if not verified:
-        raise _wrong_code()
-    return codes
+            return codes
+    # Raised after the block, so django-otp's count of wrong codes commits.
+    raise _wrong_code()
 
 
 def verify(user: Any, code: str, *, request: Any = None) -> Device | None:
@@ -192,6 +191,9 @@ def verify(user: Any, code: str, *, request: Any = None) -> Device | None:
             for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
                 if device.verify_token(code):
                     return device
+            if len(code) != RECOVERY_CODE_LENGTH:
+                # Not a recovery code: leave their device's count of wrong codes alone.
+                return None
         for static in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
             if static.verify_token(code):
                 _announce(user, "recovery_code_used", request, left=recovery_codes_left(user))

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.api_keys import create_api_key
 from notifications.models import OutboxMessage
 from tenants.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_member
 from tests.two_factor_helpers import code_for, enrol, error_code
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +251,23 @@ def test_a_staff_members_device_is_the_one_the_admin_asks_for(cast, client_for, 
     signed_in = admin.post("/admin/login/?next=/admin/", {**form, "otp_token": code_for(secret, 1)})
     assert signed_in.status_code == 302
     assert admin.get("/admin/").status_code == 200
+
+
+def test_a_wrong_authenticator_code_does_not_hold_up_a_recovery_code(cast, client_for, anon):
+    secret, codes = enrol(client_for(cast.member))
+    wrong = "000000" if code_for(secret, 1) != "000000" else "111111"
+
+    assert error_code(login(anon, otp_code=wrong)) == "otp_invalid"
+    assert login(anon, otp_code=codes[0]).status_code == 200
+
+
+def test_a_person_in_several_workspaces_gives_the_code_before_choosing(cast, client_for, anon):
+    make_member(cast.other_tenant, "member@acme.example", "viewer")
+    secret, codes = enrol(client_for(cast.member))
+
+    assert error_code(login(anon)) == "otp_required"
+    # The code is checked (and spent) first: nothing about the account is told before it.
+    assert error_code(login(anon, otp_code=code_for(secret, 1))) == "tenant_required"
+    chosen = login(anon, otp_code=codes[0], tenant="globex-grids")
+    assert chosen.status_code == 200
+    assert chosen.json()["tenant"]["slug"] == "globex-grids"

@@ -151,3 +151,16 @@ def test_a_required_workspace_does_not_reach_other_workspaces(cast, client_for, 
     )
     other = make_member(cast.other_tenant, "member@acme.example", "member")
     assert page_client(other).get("/dashboard/").status_code == 200
+
+
+def test_a_person_in_several_workspaces_chooses_one_after_the_code(cast, page_client):
+    make_member(cast.other_tenant, "member@acme.example", "viewer")
+    secret, _ = enrol_on_the_page(page_client(cast.member))
+    client = Client()
+
+    done = client.post(sign_in(client)["Location"], {"code": code_for(secret, 1)})
+
+    assert done.status_code == 302 and done["Location"].startswith("/login/workspace/")
+    chosen = client.post(done["Location"], {"tenant": "globex-grids"})
+    assert chosen.status_code == 302
+    assert client.session[SESSION_TENANT_KEY] == str(cast.other_tenant.pk)
