@@ -21,6 +21,14 @@ class CodeForm(ServiceErrorFormMixin, forms.Form):
     )
 
 
+class FirstCodeForm(CodeForm):
+    """Confirming a new authenticator: there are no recovery codes yet."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["code"].help_text = "The 6-digit code your authenticator app shows now."
+
+
 class DisableForm(CodeForm):
     prefix = "off"
     code_fields = {**CodeForm.code_fields, "invalid_credentials": "password"}

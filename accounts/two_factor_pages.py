@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services, two_factor, two_factor_login
-from accounts.two_factor_forms import CodeForm, DisableForm
+from accounts.two_factor_forms import CodeForm, DisableForm, FirstCodeForm
 from accounts.views import BACKEND, _chooser_url, over_limit, start_page_session
 from catalytic.api_errors import ApiError
 from catalytic.errors import ServiceError
@@ -46,7 +46,7 @@ def _page(request: HttpRequest, status: int = 200, **context: Any) -> HttpRespon
             "pending": pending,
             "qr_svg": two_factor.qr_svg(pending.otpauth_url) if pending else "",
             "codes_left": two_factor.recovery_codes_left(user) if enabled else 0,
-            "code_form": CodeForm(),
+            "code_form": FirstCodeForm() if pending else CodeForm(),
             "disable_form": DisableForm(),
             "recovery_file": RECOVERY_FILE,
             "recovery_download": recovery_download(codes) if codes else "",
@@ -87,7 +87,7 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
             return _page(request, page_status(exc), disable_form=form)
         messages.success(request, "Two-factor sign-in is off.")
         return redirect("accounts:two_factor")
-    form = CodeForm(request.POST)
+    form = (FirstCodeForm if action == "confirm" else CodeForm)(request.POST)
     if action not in ("confirm", "regenerate") or not form.is_valid():
         return _page(request, 400, code_form=form)
     try:
