@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_otp.models import Device
+
 from accounts import two_factor
 from accounts.models import User
 from accounts.passwords import (
@@ -148,7 +150,7 @@ def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) 
     return chosen
 
 
-def check_second_factor(*, user: User, code: str, request: Any = None) -> Any:
+def check_second_factor(*, user: User, code: str, request: Any = None) -> Device | None:
     """The device that accepted `code` (None for a person without two-factor); a wrong
     code is a failed login like a wrong password (audited, counted in the metrics)."""
     try:
