@@ -90,6 +90,7 @@ def confirm_access_token(token: Any) -> AuthContext:
         subscription=tenant.subscription,
         user_id=user_id,
         family=family,
+        two_factor_missing=tenant.two_factor_missing,
     )
 
 

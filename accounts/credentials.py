@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiKey, TokenFamily, User
 from tenants.context import SubscriptionFacts
@@ -80,13 +81,33 @@ class TenantFacts:
     subscription: SubscriptionFacts | None
 
 
+@dataclass(frozen=True)
+class SignInFacts(TenantFacts):
+    # The tenant requires two-factor sign-in and this person has no confirmed device.
+    two_factor_missing: bool = False
+
+
+@functools.cache
+def _two_factor_missing() -> str:
+    """A boolean column: the tenant `t` requires two-factor and the user `u` has no
+    confirmed TOTP device (django-otp's rows, found by their indexed user column)."""
+    device = TOTPDevice
+    # SECURITY: only identifiers from the models' metadata are formatted in.
+    return (
+        f"(t.{_column(Tenant, 'require_two_factor')} = %s AND NOT EXISTS ("  # noqa: S608
+        f"SELECT 1 FROM {_table(device)} d WHERE d.{_column(device, 'user')} = "
+        f"u.{_column(User, 'id')} AND d.{_column(device, 'confirmed')} = %s))"
+    )
+
+
 @functools.cache
 def _sign_in_statement() -> str:
     columns, joins, _ = _tenant_facts()
     family, membership, user = "f", "m", "u"
     # SECURITY: only identifiers from the models' metadata are formatted in.
     return (
-        f"SELECT {columns} FROM {_table(TokenFamily)} {family} "  # noqa: S608
+        f"SELECT {columns}, {_two_factor_missing()} "  # noqa: S608
+        f"FROM {_table(TokenFamily)} {family} "
         f"JOIN {_table(Membership)} {membership} "
         f"ON m.{_column(Membership, 'id')} = f.{_column(TokenFamily, 'membership')} "
         f"JOIN {_table(User)} {user} ON u.{_column(User, 'id')} = f.{_column(TokenFamily, 'user')} "
@@ -103,13 +124,15 @@ def _sign_in_statement() -> str:
 
 def live_sign_in(
     *, family: uuid.UUID, user_id: uuid.UUID, tenant_id: uuid.UUID, role: str, now: datetime
-) -> TenantFacts | None:
+) -> SignInFacts | None:
     """The tenant's facts if sign-in `family` is live and its person is still an active
     member of `tenant_id` with `role`, an active user, in a live tenant; else None."""
     _, _, subscription = _tenant_facts()
     user = _prep(Membership, "user", user_id)
     params = [
         _trial_param(subscription, now),
+        True,  # the tenant's require_two_factor
+        True,  # a confirmed device
         _prep(TokenFamily, "id", family),
         user,
         user,
@@ -122,7 +145,7 @@ def live_sign_in(
     row = _first_row(_sign_in_statement(), params)
     if row is None:
         return None
-    return TenantFacts(row[0], _subscription(row[1:]))
+    return SignInFacts(row[0], _subscription(row[1:5]), two_factor_missing=bool(row[5]))
 
 
 @dataclass(frozen=True)

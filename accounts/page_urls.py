@@ -11,8 +11,8 @@ instead of) accounts.urls. Then `accounts:login` and `accounts:jwks` both revers
 
 from django.urls import path
 
+from accounts import two_factor_pages, views
 from accounts import urls as accounts_urls
-from accounts import views
 
 app_name = "accounts"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/workspace/", views.choose_tenant, name="choose_tenant"),
     path("account/no-workspace/", views.no_workspace, name="no_workspace"),
+    path("login/code/", two_factor_pages.login_code, name="login_code"),
     path("logout/", views.logout_view, name="logout"),
     path("password-reset/", views.password_reset, name="password_reset"),
     path(
@@ -29,6 +30,7 @@ urlpatterns = [
     ),
     path("account/", views.account, name="account"),
     path("account/delete/", views.account_delete, name="account_delete"),
+    path("account/two-factor/", two_factor_pages.two_factor_page, name="two_factor"),
     path("api-keys/", views.api_key_list, name="api_keys"),
     path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     *accounts_urls.urlpatterns,

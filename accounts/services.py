@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_otp.models import Device
+
+from accounts import two_factor
 from accounts.models import User
 from accounts.passwords import (
     change_email,
@@ -41,6 +44,7 @@ __all__ = [
     "change_email",
     "change_password",
     "check_credentials",
+    "check_second_factor",
     "choose_membership",
     "confirm_password_reset",
     "issue_token_pair",
@@ -151,7 +155,28 @@ def choose_membership(*, user: User, tenant_ref: str = "", request: Any = None) 
     return chosen
 
 
-def login(*, email: str, password: str, tenant_ref: str = "", request: Any = None) -> Session:
+def check_second_factor(*, user: User, code: str, request: Any = None) -> Device | None:
+    """The device that accepted `code` (None for a person without two-factor); a wrong
+    code is a failed login like a wrong password (audited, counted in the metrics)."""
+    try:
+        return two_factor.check_sign_in(user=user, code=code, request=request)
+    except ServiceError as exc:
+        if exc.code != "otp_required":
+            _login_failed(request, user.email, exc.code, user)
+        raise
+
+
+def login(
+    *,
+    email: str,
+    password: str,
+    tenant_ref: str = "",
+    otp_code: str = "",
+    request: Any = None,
+) -> Session:
     user = check_credentials(email=email, password=password, request=request)
+    # Before the workspace is chosen: without the second factor, nothing about the
+    # account (its workspaces) is told.
+    check_second_factor(user=user, code=otp_code, request=request)
     membership = choose_membership(user=user, tenant_ref=tenant_ref, request=request)
     return start_session(membership=membership, request=request, action="login.succeeded")

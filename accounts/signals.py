@@ -10,3 +10,8 @@ password_reset_requested = Signal()
 # `email` and `name`: the person's last email must be queued while the address is known.
 # notifications sends it; a receiver that raises rolls the deletion back.
 account_deleting = Signal()
+
+# Sent inside the transaction that turns a person's two-factor sign-in on or off, or
+# spends one of their recovery codes, with `user`, `event` ("enabled", "disabled",
+# "recovery_code_used") and, for the last, `left`: notifications emails the person.
+two_factor_changed = Signal()

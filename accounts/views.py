@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
+import django_otp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -25,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import api_keys, services
+from accounts import api_keys, services, two_factor, two_factor_login
 from accounts.deletion import delete_account
 from accounts.forms import (
     ApiKeyForm,
@@ -50,6 +51,7 @@ from tenants.page_auth import (
     safe_next,
     set_current_tenant,
     tenant_required,
+    two_factor_exempt,
 )
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -109,38 +111,50 @@ def login_view(request: HttpRequest) -> HttpResponse:
             email, password = form.cleaned_data["email"], form.cleaned_data["password"]
             try:
                 user = services.check_credentials(email=email, password=password, request=request)
-                membership = services.choose_membership(user=user, request=request)
+                if two_factor.is_enabled(user):
+                    return two_factor_login.ask_for_code(request, user, next_url)
+                return enter_workspace(request, user, next_url)
             except ServiceError as exc:
-                if exc.code == "no_membership":
-                    # Every workspace of theirs was closed or purged: signed in without one,
-                    # they may start a new workspace or delete the account they kept.
-                    auth_login(request, user, backend=BACKEND)
-                    request.session.pop(SESSION_TENANT_KEY, None)
-                    audit.record(
-                        "login.succeeded",
-                        tenant=None,
-                        actor=user,
-                        request=request,
-                        method="session",
-                    )
-                    return redirect("accounts:no_workspace")
-                if exc.code != "tenant_required":
-                    form.add_error(None, exc.message)
-                    # 400, not the API's 401: a form page has no WWW-Authenticate challenge.
-                    return render(
-                        request, "accounts/login.html", {"form": form, "next": next_url}, status=400
-                    )
-                # Several workspaces: log in, then ask which one.
-                auth_login(request, user, backend=BACKEND)
-                request.session.pop(SESSION_TENANT_KEY, None)
-                return redirect(_chooser_url(next_url))
-            start_page_session(request, membership)
-            return redirect(next_url)
+                form.add_error(None, exc.message)
+                # 400, not the API's 401: a form page has no WWW-Authenticate challenge.
+                return render(
+                    request, "accounts/login.html", {"form": form, "next": next_url}, status=400
+                )
         else:
             status = 400
     else:
         form = LoginForm(initial={"email": request.GET.get("email", "")})
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+def enter_workspace(
+    request: HttpRequest, user: Any, next_url: str, device: Any = None
+) -> HttpResponse:
+    """After the password (and the code, `device`): into the person's one workspace, to
+    the chooser when there are several, or to the no-workspace page when there is none.
+    Raises ServiceError when they may not enter (a suspended membership, say)."""
+    try:
+        membership = services.choose_membership(user=user, request=request)
+    except ServiceError as exc:
+        if exc.code not in ("no_membership", "tenant_required"):
+            raise
+        auth_login(request, user, backend=BACKEND)
+        request.session.pop(SESSION_TENANT_KEY, None)
+        if exc.code == "no_membership":
+            # Every workspace of theirs was closed or purged: signed in without one,
+            # they may start a new workspace or delete the account they kept.
+            audit.record(
+                "login.succeeded", tenant=None, actor=user, request=request, method="session"
+            )
+            target = redirect("accounts:no_workspace")
+        else:
+            target = redirect(_chooser_url(next_url))
+    else:
+        start_page_session(request, membership)
+        target = redirect(next_url)
+    if device is not None:
+        django_otp.login(request, device)
+    return target
 
 
 def _chooser_url(next_url: str) -> str:
@@ -339,6 +353,7 @@ def api_key_revoke(request: HttpRequest, key_id: Any) -> HttpResponse:
 
 @sensitive_post_parameters("pw-current_password", "pw-password1", "pw-password2", "em-password")
 @tenant_required
+@two_factor_exempt
 def account(request: HttpRequest) -> HttpResponse:
     """Change password or email. Both need the current password (a stolen session is not enough)."""
     user = request.user
@@ -415,6 +430,7 @@ def delete_own_account(request: HttpRequest, form: DeleteAccountForm) -> int | N
 @sensitive_post_parameters("del-password")
 @require_POST
 @tenant_required
+@two_factor_exempt
 def account_delete(request: HttpRequest) -> HttpResponse:
     """Delete the signed-in person's account (accounts.deletion), then end this session."""
     form = DeleteAccountForm(request.POST)

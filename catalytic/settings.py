@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Recovery codes of customers' two-factor sign-in (accounts/two_factor.py).
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as our static files
     "corsheaders",

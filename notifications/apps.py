@@ -4,7 +4,7 @@ from anymail.exceptions import AnymailNotSupportedWarning
 from anymail.signals import tracking
 from django.apps import AppConfig
 
-from accounts.signals import account_deleting, password_reset_requested
+from accounts.signals import account_deleting, password_reset_requested, two_factor_changed
 from tenants.signals import member_invited
 
 
@@ -17,7 +17,11 @@ class NotificationsConfig(AppConfig):
         from notifications import checks  # noqa: F401 - registers the system checks
         from notifications.outbox_metrics import OutboxBacklogCollector
         from notifications.password_resets import on_password_reset_requested
-        from notifications.receivers import email_account_deleted, email_invitation
+        from notifications.receivers import (
+            email_account_deleted,
+            email_invitation,
+            email_two_factor_changed,
+        )
         from notifications.tracking import handle_tracking_event
 
         register_live_collector(OutboxBacklogCollector())
@@ -25,6 +29,9 @@ class NotificationsConfig(AppConfig):
         member_invited.connect(email_invitation, dispatch_uid="notifications.invitation")
         account_deleting.connect(
             email_account_deleted, dispatch_uid="notifications.account_deleted"
+        )
+        two_factor_changed.connect(
+            email_two_factor_changed, dispatch_uid="notifications.two_factor_changed"
         )
         password_reset_requested.connect(
             on_password_reset_requested, dispatch_uid="notifications.password_resets"

@@ -268,3 +268,20 @@ def send_account_deleted(*, email: str, name: str) -> OutboxMessage:
         tenant=None,
         context={"name": name, "contact_url": f"mailto:{settings.SUPPORT_EMAIL}"},
     )
+
+
+def send_two_factor_changed(*, user: Any, event: str, left: int | None = None) -> OutboxMessage:
+    """Two-factor sign-in was turned on or off, or a recovery code was used: if it was not
+    the person, this email is how they find out."""
+    return _send(
+        Kind.TWO_FACTOR,
+        to=user.email,
+        tenant=None,
+        context={
+            "user": user,
+            "event": event,
+            "left": left,
+            "account_url": absolute_url("/account/two-factor/"),
+            "reset_url": absolute_url("/password-reset/"),
+        },
+    )

@@ -32,6 +32,7 @@ class Kind(models.TextChoices):
     NOTICE = "notice", "Notice"
     WORKSPACE_CLOSED = "workspace_closed", "Workspace closed"
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
+    TWO_FACTOR = "two_factor", "Two-factor sign-in changed"
 
 
 # SECURITY: these bodies carry a single-use secret (reset token, invitation token).

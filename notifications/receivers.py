@@ -27,3 +27,9 @@ def email_account_deleted(sender: Any, *, email: str, name: str, **kwargs: Any) 
     copy of a deleted person's mail beyond the one still to be delivered."""
     farewell = emails.send_account_deleted(email=email, name=name)
     OutboxMessage.objects.filter(to_email=farewell.to_email).exclude(pk=farewell.pk).delete()
+
+
+def email_two_factor_changed(
+    sender: Any, *, user: Any, event: str, left: int | None = None, **kwargs: Any
+) -> None:
+    emails.send_two_factor_changed(user=user, event=event, left=left)

@@ -14,7 +14,9 @@ Actions (dotted, past tense):
   member.added, member.updated, member.removed,
   invitation.sent, invitation.accepted, invitation.revoked,
   api_key.created, api_key.revoked, plan_changed, subscription.cancelled,
-  lattice.created, lattice.deleted
+  lattice.created, lattice.deleted,
+  two_factor.enabled, two_factor.disabled, two_factor.recovery_code_used,
+  two_factor.recovery_codes_regenerated, tenant.two_factor_requirement
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ class AuthContext:
     # The sign-in a JWT belongs to (accounts.models.TokenFamily): logout ends it.
     family: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
+    # The tenant requires two-factor sign-in and this person has not enrolled: only
+    # the enrolment, /api/users/me and logout are open (tenants.permissions).
+    two_factor_missing: bool = False
 
     @property
     def tenant_active(self) -> bool:

@@ -46,6 +46,9 @@ class Tenant(models.Model):
     # TENANT_CLOSE_GRACE_DAYS later, which sets `purged_at`.
     closed_at = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
+    # Set by an owner: members without two-factor sign-in may only enrol (the API's
+    # permission and the pages' decorators refuse everything else; API keys are not people).
+    require_two_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

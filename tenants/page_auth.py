@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from accounts import two_factor
 from tenants.models import Membership, Role, Tenant, role_at_least
 
 SESSION_TENANT_KEY = "catalytic_tenant_id"
@@ -153,12 +154,33 @@ def _resolve(request: HttpRequest) -> HttpResponse | None:
     )
 
 
+def two_factor_exempt(view: View) -> View:
+    """Mark a page that a member must reach before enrolling where two-factor sign-in is
+    required: the enrolment itself, their account. Put it under `tenant_required`."""
+    view.two_factor_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
+def _two_factor_missing(request: HttpRequest, view: View) -> HttpResponse | None:
+    """Where the workspace requires two-factor sign-in and this person has not enrolled,
+    the enrolment page instead of `view` (the API answers 403 `two_factor_required`)."""
+    if getattr(view, "two_factor_exempt", False):
+        return None
+    if not request.tenant.require_two_factor or two_factor.is_enabled(request.user):  # type: ignore[attr-defined]
+        return None
+    messages.warning(
+        request,
+        f"{request.tenant.name} requires two-factor sign-in: set it up to go on.",  # type: ignore[attr-defined]
+    )
+    return redirect("accounts:two_factor")
+
+
 def tenant_required(view: View) -> View:
     """Any active member of the session's tenant may open the page."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = _resolve(request)
+        response = _resolve(request) or _two_factor_missing(request, view)
         if response is not None:
             return response
         return view(request, *args, **kwargs)
@@ -172,7 +194,7 @@ def role_required(minimum: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            response = _resolve(request)
+            response = _resolve(request) or _two_factor_missing(request, view)
             if response is not None:
                 return response
             if not role_at_least(request.membership.role, minimum):  # type: ignore[attr-defined]

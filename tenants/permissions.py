@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from tenants.context import READ, AuthContext
 from tenants.models import Role, role_at_least
 
@@ -17,12 +18,24 @@ def auth_context(request: Any) -> AuthContext | None:
 
 
 class IsTenantMember(BasePermission):
-    """Authenticated through a tenant (JWT or API key); read-only keys cannot write."""
+    """Authenticated through a tenant (JWT or API key); read-only keys cannot write.
+
+    In a tenant that requires two-factor sign-in, a person who has not enrolled gets 403
+    `two_factor_required` from every view but those that set `two_factor_exempt = True`
+    (their own account, the enrolment, logout). API keys are programs: never asked.
+    """
 
     def has_permission(self, request: Any, view: Any) -> bool:
         context = auth_context(request)
         if context is None:
             return False
+        if context.two_factor_missing and not getattr(view, "two_factor_exempt", False):
+            raise ServiceError(
+                "This workspace requires two-factor sign-in: turn it on for your account "
+                "first (POST /api/users/me/two-factor).",
+                code="two_factor_required",
+                status=403,
+            )
         if request.method not in SAFE_METHODS and context.scope == READ:
             raise ApiError("This API key is read-only.", code="read_only_key", status_code=403)
         return True

@@ -20,6 +20,7 @@ class DeleteAccountSerializer(serializers.Serializer):
 
 class DeleteAccountView(APIView):
     permission_classes = [IsTenantMember]
+    two_factor_exempt = True  # a person may always leave, enrolled or not
 
     @extend_schema(
         request=DeleteAccountSerializer,

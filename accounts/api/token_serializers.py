@@ -30,11 +30,19 @@ from tenants.models import Membership
 
 
 class LoginSerializer(TokenObtainPairSerializer):
-    """Email, password and, for a person in several tenants, which one (slug or id)."""
+    """Email, password and, for a person in several tenants, which one (slug or id); with
+    two-factor sign-in on, `otp_code` too (401 `otp_required` without it)."""
 
     token_class = RefreshToken
     tenant = serializers.CharField(
         max_length=100, required=False, allow_blank=True, help_text="Tenant slug or id."
+    )
+    otp_code = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="With two-factor sign-in on: the authenticator app's code or a recovery code.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -47,6 +55,7 @@ class LoginSerializer(TokenObtainPairSerializer):
             email=attrs["email"],
             password=attrs["password"],
             tenant_ref=attrs.get("tenant", ""),
+            otp_code=attrs.get("otp_code", ""),
             request=self.context.get("request"),
         )
         self.user = session.membership.user

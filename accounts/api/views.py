@@ -137,6 +137,7 @@ class RefreshView(TokenRefreshView):
 
 class LogoutView(APIView):
     permission_classes = [IsTenantMember]
+    two_factor_exempt = True
 
     @extend_schema(
         request=LogoutSerializer,

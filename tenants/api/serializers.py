@@ -46,6 +46,7 @@ class TenantSerializer(serializers.ModelSerializer):
             "suspended_reason",
             "domain",
             "billing_email",
+            "require_two_factor",
             "plan",
             "subscription_status",
             "created_at",
@@ -71,6 +72,10 @@ class TenantUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
     billing_email = serializers.EmailField(max_length=254, required=False)
+    require_two_factor = serializers.BooleanField(
+        required=False,
+        help_text="Members must turn on two-factor sign-in (owner only; the owner first).",
+    )
 
     def validate_domain(self, value: str) -> str:
         return clean_domain(value)

@@ -24,7 +24,7 @@ from accounts.api.views import PublicView, validated
 from catalytic.client_ip import client_ip
 from catalytic.openapi import errors
 from catalytic.ratelimits import configured_rate, enforce, enforce_ip_and_email, normalise_email
-from tenants import idempotency, invitations, services
+from tenants import idempotency, invitations, services, two_factor_policy
 from tenants.api.serializers import (
     AuditEventSerializer,
     InvitationAcceptSerializer,
@@ -50,17 +50,26 @@ class CurrentTenantView(TenantAPIView):
 
     @extend_schema(
         request=TenantUpdateSerializer,
-        responses={200: TenantSerializer, **errors(400, 401, 403)},
-        summary="Change name, domain or billing email (owner/admin)",
+        responses={200: TenantSerializer, **errors(400, 401, 403, 409)},
+        summary="Change name, domain or billing email (owner/admin), or require two-factor "
+        "sign-in of every member (owner)",
     )
     def patch(self, request: Request) -> Response:
         serializer = TenantUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        tenant = self.tenant
+        if "require_two_factor" in changes:
+            # First: an admin's request that names it changes nothing at all (403).
+            tenant = two_factor_policy.set_requirement(
+                tenant=tenant,
+                actor=request.user,
+                actor_role=self.context.role,
+                required=changes.pop("require_two_factor"),
+                request=request,
+            )
         tenant = services.update_tenant(
-            tenant=self.tenant,
-            actor=request.user,
-            changes=dict(serializer.validated_data),
-            request=request,
+            tenant=tenant, actor=request.user, changes=changes, request=request
         )
         return Response(TenantSerializer(tenant).data)
 

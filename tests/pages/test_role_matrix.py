@@ -57,11 +57,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "accounts:password_reset_confirm": everyone(BAD),  # a made-up link
     "tenants:invitation_accept": everyone(OK),  # a real, pending invitation
     "accounts:jwks": everyone(OK),
+    # the login's second step, without a first one: back to the login page
+    "accounts:login_code": everyone(FOUND),
     # any member of the session's tenant
     "accounts:choose_tenant": members(OK),
     "lattices:dashboard": members(OK),
     "tenants:team": members(OK),
     "accounts:account": members(OK),
+    "accounts:two_factor": members(OK),
     "lattices:list": members(OK),
     "lattices:create": {**members(OK), "viewer": FORBIDDEN},
     "lattices:detail": {**members(OK), "outsider": NOT_FOUND},

@@ -277,6 +277,51 @@ ROWS: list[Row] = [
         S("401 204 204 204 409 409 401"),
         const({"password": PASSWORD}),
     ),
+    # --- the person's own account and two-factor sign-in ---------------------------------
+    Row("accounts_api:me", "get", "/api/users/me", S("401 200 200 200 200 200 401")),
+    Row(
+        "accounts_api:two-factor",
+        "post",
+        "/api/users/me/two-factor",
+        S("401 200 200 200 200 200 401"),
+    ),
+    # Nobody of the cast has two-factor on, or a pending device: nothing to confirm or end.
+    Row(
+        "accounts_api:two-factor-confirm",
+        "post",
+        "/api/users/me/two-factor/confirm",
+        S("401 409 409 409 409 409 401"),
+        const({"code": "123456"}),
+    ),
+    Row(
+        "accounts_api:two-factor",
+        "delete",
+        "/api/users/me/two-factor",
+        S("401 409 409 409 409 409 401"),
+        const({"password": PASSWORD, "code": "123456"}),
+    ),
+    Row(
+        "accounts_api:two-factor-recovery-codes",
+        "post",
+        "/api/users/me/two-factor/recovery-codes",
+        S("401 409 409 409 409 409 401"),
+        const({"code": "123456"}),
+    ),
+    # Only owners change the requirement; one without two-factor cannot require it (409).
+    Row(
+        "tenants_api:current",
+        "patch",
+        "/api/tenants/current",
+        S("401 403 403 403 200 200 401"),
+        const({"require_two_factor": False}),
+    ),
+    Row(
+        "tenants_api:current",
+        "patch",
+        "/api/tenants/current",
+        S("401 403 403 403 409 409 401"),
+        const({"require_two_factor": True}),
+    ),
     # --- billing API --------------------------------------------------------------------
     Row("billing_api:plans", "get", "/api/plans", S("200 200 200 200 200 200 200")),
     Row(
@@ -449,6 +494,23 @@ ROWS: list[Row] = [
         S("400 400 400 400 400 400 400"),
     ),
     Row("accounts:account", "get", "/account/", S("302 200 200 200 200 200 403")),
+    Row("accounts:two_factor", "get", "/account/two-factor/", S("302 200 200 200 200 200 403")),
+    Row(
+        "accounts:two_factor",
+        "post",
+        "/account/two-factor/",
+        S("302 302 302 302 302 302 403"),
+        const({"action": "start"}),
+    ),
+    # No password was checked in these sessions: back to the first step.
+    Row("accounts:login_code", "get", "/login/code/", S("302 302 302 302 302 302 302")),
+    Row(
+        "accounts:login_code",
+        "post",
+        "/login/code/",
+        S("302 302 302 302 302 302 302"),
+        const({"code": "123456"}),
+    ),
     Row(
         "accounts:account_delete",
         "post",
@@ -619,6 +681,8 @@ ADMIN_MODELS = {
     "token_blacklist": {"outstandingtoken", "blacklistedtoken"},
     # django-otp's staff TOTP devices (enrolled with `manage.py enroll_totp`).
     "otp_totp": {"totpdevice"},
+    # ... and the recovery codes of everyone's two-factor sign-in (accounts/two_factor.py).
+    "otp_static": {"staticdevice"},
     "tenants": {"tenant", "membership", "invitation", "auditevent"},
     "billing": {"plan", "subscription", "usagecounter"},
     "notifications": {"outboxmessage", "suppression"},

@@ -119,6 +119,46 @@ ROWS = [
     ),
 ]
 
+# A person's own account and two-factor sign-in: anyone signed in, about themselves.
+# Nobody of the cast has two-factor on or a pending device: nothing to confirm or end.
+ROWS += [
+    Row("accounts_api:me", "get", lambda c: "/api/users/me", ALL, 200),
+    Row("accounts_api:two-factor", "post", lambda c: "/api/users/me/two-factor", ALL, 200),
+    Row(
+        "accounts_api:two-factor-confirm",
+        "post",
+        lambda c: "/api/users/me/two-factor/confirm",
+        ALL,
+        409,
+        {"code": "123456"},
+    ),
+    Row(
+        "accounts_api:two-factor",
+        "delete",
+        lambda c: "/api/users/me/two-factor",
+        ALL,
+        409,
+        {"password": PASSWORD, "code": "123456"},
+    ),
+    Row(
+        "accounts_api:two-factor-recovery-codes",
+        "post",
+        lambda c: "/api/users/me/two-factor/recovery-codes",
+        ALL,
+        409,
+        {"code": "123456"},
+    ),
+    # Only an owner may change the workspace's two-factor requirement.
+    Row(
+        "tenants_api:current",
+        "patch",
+        lambda c: "/api/tenants/current",
+        {"owner"},
+        200,
+        {"require_two_factor": False},
+    ),
+]
+
 # Public endpoints: tested on their own (no role applies).
 PUBLIC = {
     "tenants_api:invitation-accept",
