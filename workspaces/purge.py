@@ -72,14 +72,6 @@ def _erase_stripe_copies(tenant: Tenant) -> int:
     return scrubbed
 
 
-def _delete_memberships(tenant: Tenant) -> int:
-    """Memberships (their sessions cascade); counted alone, not with what cascades."""
-    memberships = Membership.objects.for_tenant(tenant)
-    count = memberships.count()
-    memberships.delete()
-    return count
-
-
 def purge_tenant(*, tenant: Tenant, actor: Any = None, request: Any = None) -> dict[str, int]:
     """Delete the data of a closed workspace now (the command checks the grace period).
 
