@@ -1,4 +1,4 @@
-"""simplejwt's obtain, refresh and verify serializers, with the bodies docs/deploy.md promises.
+"""simplejwt's obtain, refresh and verify serializers (bodies pinned by tests/accounts).
 
 simplejwt's views serve `/api/tenants/login`, `/api/tenants/refresh` and `/api/auth/verify`
 (accounts.api.views) with these serializers, named in `SIMPLE_JWT`. They are subclassed
