@@ -21,12 +21,14 @@ person and announced by email (the `two_factor_changed` signal; notifications se
 
 from __future__ import annotations
 
+import math
 from base64 import b32encode
 from dataclasses import dataclass
 from typing import Any
 
 import segno
 from django.db import transaction
+from django.utils import timezone
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -178,6 +180,25 @@ def confirm_enrolment(*, user: Any, code: str, request: Any = None) -> list[str]
     raise _wrong_code()
 
 
+def _refuse_while_throttled(device: TOTPDevice) -> None:
+    """django-otp makes a device wait 1, 2, 4... seconds after each wrong code, and refuses
+    even the right code meanwhile: say so, and for how long, instead of "incorrect"."""
+    allowed, facts = device.verify_is_allowed()
+    if allowed:
+        return
+    locked_until = (facts or {}).get("locked_until")
+    wait = 1
+    if locked_until is not None:
+        wait = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    raise ServiceError(
+        f"Too many wrong codes: try again in {wait} second{'' if wait == 1 else 's'}.",
+        code="otp_throttled",
+        status=429,
+        details={"retry_after": wait},
+        headers={"Retry-After": str(wait)},
+    )
+
+
 def verify(user: Any, code: str, *, request: Any = None) -> Device | None:
     """The device that accepts `code` (a current TOTP code, or an unused recovery code,
     which is spent), else None."""
@@ -189,6 +210,7 @@ def verify(user: Any, code: str, *, request: Any = None) -> Device | None:
         # recovery code deleted), so a code replayed concurrently is refused.
         if code.isdigit():
             for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+                _refuse_while_throttled(device)
                 if device.verify_token(code):
                     return device
             if len(code) != RECOVERY_CODE_LENGTH:

@@ -271,3 +271,15 @@ def test_a_person_in_several_workspaces_gives_the_code_before_choosing(cast, cli
     chosen = login(anon, otp_code=codes[0], tenant="globex-grids")
     assert chosen.status_code == 200
     assert chosen.json()["tenant"]["slug"] == "globex-grids"
+
+
+def test_the_right_code_just_after_a_wrong_one_says_how_long_to_wait(cast, client_for, anon):
+    secret, _ = enrol(client_for(cast.member))
+    wrong = "000000" if code_for(secret, 1) != "000000" else "111111"
+    assert error_code(login(anon, otp_code=wrong)) == "otp_invalid"
+
+    response = login(anon, otp_code=code_for(secret, 1))
+
+    assert (response.status_code, error_code(response)) == (429, "otp_throttled")
+    assert int(response["Retry-After"]) >= 1
+    assert response.json()["error"]["details"]["retry_after"] == int(response["Retry-After"])
