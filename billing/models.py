@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from billing.plans import format_price
 from tenants.models import Tenant, TenantOwnedModel
@@ -72,6 +73,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} on {self.plan.code} ({self.status})"
+
+    # The facts billing.limits reads, as tenants.context.SubscriptionFacts holds them:
+    # a caller's subscription is either, and the limits ask both the same way.
+    @property
+    def plan_code(self) -> str:
+        return self.plan.code
+
+    @property
+    def trial_ended(self) -> bool:
+        return self.trial_end is not None and self.trial_end <= timezone.now()
 
 
 class UsageCounter(TenantOwnedModel):

@@ -15,6 +15,7 @@ from billing.models import Subscription
 from lattices import job_runner, jobs
 from lattices.models import Job, LatticeOperation
 from lattices.signals import job_finished
+from tests.conftest import caller_for
 from tests.lattices.conftest import calls_used
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +214,7 @@ def test_cancelling_a_queued_job_ends_it_and_the_worker_leaves_it(
 def test_cancelling_a_running_job_discards_what_its_worker_computes(cast, make_lattice):
     lattice = make_lattice()
     job = jobs.submit(
-        tenant=cast.tenant, actor=cast.member.user, lattice=lattice, kind="path", request=PATH_BODY
+        caller_for(cast.tenant, cast.member.user), lattice=lattice, kind="path", request=PATH_BODY
     )
     token = job_runner.claim(job.pk)
     jobs.cancel(tenant=cast.tenant, job=job)
@@ -227,7 +228,7 @@ def test_cancelling_a_running_job_discards_what_its_worker_computes(cast, make_l
 def test_a_redelivered_job_runs_once_unless_its_worker_died(cast, make_lattice, monkeypatch):
     lattice = make_lattice()
     job = jobs.submit(
-        tenant=cast.tenant, actor=cast.member.user, lattice=lattice, kind="path", request=PATH_BODY
+        caller_for(cast.tenant, cast.member.user), lattice=lattice, kind="path", request=PATH_BODY
     )
     job_runner.claim(job.pk)  # a worker took it and is still computing
 
