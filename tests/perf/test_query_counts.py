@@ -3,7 +3,8 @@
 Counts are taken after two earlier requests (the month's usage row exists, an API key's
 last use is written). Authentication is one query (the caller confirmed, with its
 tenant's status and subscription); the lattice row is another; the metering is one
-statement on PostgreSQL (spend, count and day's history) and two on SQLite (billing.usage). Transaction control (BEGIN, COMMIT, savepoints) is not counted.
+statement on PostgreSQL (spend, count and day's history) and two on SQLite
+(billing.usage). Transaction control (BEGIN, COMMIT, savepoints) is not counted.
 """
 
 from __future__ import annotations
