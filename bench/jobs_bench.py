@@ -104,15 +104,7 @@ def main() -> None:
 
     def caller(tenant: Tenant) -> AuthContext:
         # The bench acts for the tenant, as an API key would, without a key row.
-        context = AuthContext(
-            tenant_id=tenant.pk,
-            role=Role.MEMBER,
-            method="api_key",
-            tenant_status=tenant.status,
-            subscription=tenant.subscription,
-        )
-        context.remember_tenant(tenant)
-        return context
+        return AuthContext.of_tenant(tenant, role=Role.MEMBER, method="api_key")
 
     Job.objects.all().delete()
     Lattice.objects.filter(name="jobs-bench").delete()

@@ -81,19 +81,13 @@ def job_caller(job: Job) -> AuthContext:
 
     Its role is the one the submission was checked for (computing is a member's action);
     the tenant and its plan are read now, so a plan changed meanwhile applies."""
-    tenant = job.tenant
-    caller = AuthContext(
-        tenant_id=tenant.pk,
+    return AuthContext.of_tenant(
+        job.tenant,
         role=Role.MEMBER,
         method="job",
-        tenant_status=tenant.status,
-        # A missing reverse one-to-one row raises an AttributeError subclass: Free.
-        subscription=getattr(tenant, "subscription", None),
         user_id=job.actor_id,
         api_key_id=job.api_key_id,
     )
-    caller.remember_tenant(tenant)
-    return caller
 
 
 def compute(job: Job) -> dict[str, Any]:

@@ -62,23 +62,38 @@ class AuthContext:
     api_key_id: uuid.UUID | None = None
 
     @classmethod
-    def of_membership(cls, membership: Membership, *, method: str = "session") -> AuthContext:
-        """A person's caller through `membership` (a page's session, a test, a command).
+    def of_tenant(
+        cls,
+        tenant: Tenant,
+        *,
+        role: str,
+        method: str,
+        user_id: uuid.UUID | None = None,
+        api_key_id: uuid.UUID | None = None,
+    ) -> AuthContext:
+        """A caller of `tenant` built from its row (a page, a job, a command, a test).
 
-        Built from rows the caller has loaded already: with the membership's tenant read
-        with `subscription__plan` (as tenants.page_auth reads it) this asks no query."""
-        tenant = membership.tenant
+        With the tenant read with `subscription__plan` (as tenants.page_auth reads it)
+        this asks no query."""
         context = cls(
             tenant_id=tenant.pk,
-            role=membership.role,
+            role=role,
             method=method,
             tenant_status=tenant.status,
             # A missing reverse one-to-one row raises an AttributeError subclass: Free.
             subscription=getattr(tenant, "subscription", None),
-            user_id=membership.user_id,
+            user_id=user_id,
+            api_key_id=api_key_id,
         )
         context.remember_tenant(tenant)
         return context
+
+    @classmethod
+    def of_membership(cls, membership: Membership, *, method: str = "session") -> AuthContext:
+        """A person's caller through `membership` (a page's session)."""
+        return cls.of_tenant(
+            membership.tenant, role=membership.role, method=method, user_id=membership.user_id
+        )
 
     @property
     def via_api_key(self) -> bool:

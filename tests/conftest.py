@@ -88,17 +88,13 @@ def caller_for(
 ) -> AuthContext:
     """The caller of a service call a test makes directly: `user` of `tenant`, or (no user)
     an API key of it. Services check no role, so the role is the one computing needs."""
-    caller = AuthContext(
-        tenant_id=tenant.pk,
+    return AuthContext.of_tenant(
+        tenant,
         role=Role.MEMBER,
         method="api_key" if user is None else method,
-        tenant_status=tenant.status,
-        subscription=getattr(tenant, "subscription", None),
         user_id=None if user is None else user.pk,
         api_key_id=api_key_id,
     )
-    caller.remember_tenant(tenant)
-    return caller
 
 
 def make_member(tenant: Tenant, email: str, role: str) -> Membership:
