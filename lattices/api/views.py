@@ -2,7 +2,9 @@
 
 Views only translate HTTP to service calls: scoping comes from TenantScopedViewSet (another
 tenant's lattice is a 404), roles from ReadOrRole (viewers read only; computing is a
-member's action), metering from MeteredProductAPIMixin, and every rule from the services.
+member's action), metering from MeteredProductAPIMixin, every rule from the services, and
+each computation's input and service from its description (lattices.computations); the
+caller is `request.auth`.
 """
 
 from __future__ import annotations
