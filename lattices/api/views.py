@@ -217,7 +217,7 @@ class LatticeViewSet(
         summary="Shortest path between two points",
         description="Unobstructed lattices answer directly; obstructed ones are searched "
         "within the plan's search budget. No path is a 200 with `reachable: false`.",
-        request=s.PathSerializer,
+        request=PATH.serializer,
         parameters=[idempotency.PARAMETER],
         responses={200: s.PathResponseSerializer, 202: ACCEPTED, **_errors(400, 404, 409, 422)},
         examples=[
@@ -272,7 +272,7 @@ class LatticeViewSet(
 
     @extend_schema(
         summary="Count (and list) the points within an L1 radius",
-        request=s.NeighborsSerializer,
+        request=NEIGHBORS.serializer,
         parameters=[idempotency.PARAMETER],
         responses={
             200: s.NeighborsResponseSerializer,
@@ -288,11 +288,7 @@ class LatticeViewSet(
         summary="Transform data or points: xor, rotate or scale",
         request=PolymorphicProxySerializer(
             component_name="Transform",
-            serializers={
-                "xor": s.XorSerializer,
-                "rotate": s.RotateSerializer,
-                "scale": s.ScaleSerializer,
-            },
+            serializers={name: computation.serializer for name, computation in TRANSFORMS.items()},
             resource_type_field_name="type",
         ),
         parameters=[idempotency.PARAMETER],
