@@ -361,3 +361,22 @@ def test_finished_jobs_are_pruned_after_the_retention_period(cast, make_lattice)
     assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, queued.pk}
     assert not Job.objects.filter(pk=old.pk).exists()
     assert jobs.prune() == 0
+
+
+def test_a_job_submitted_with_an_api_key_runs_as_the_key(
+    cast, client_for, make_lattice, django_capture_on_commit_callbacks
+):
+    lattice = make_lattice()
+    created = client_for(cast.owner).post(
+        "/api/tenants/api-keys", {"name": "etl", "scope": "write"}, format="json"
+    )
+    program = client_for(cast.member)  # any client; the key replaces its credentials
+    program.credentials(HTTP_X_API_KEY=created.json()["key"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(program, lattice)
+
+    job = program.get(response.json()["job"]["url"]).json()
+    assert job["status"] == "succeeded", job
+    operation = LatticeOperation.objects.get(pk=job["result"]["operation_id"])
+    assert (operation.actor, str(operation.api_key_id)) == (None, created.json()["id"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from billing.models import Plan, Subscription, UsageCounter
+from billing.models import DailyUsage, Plan, Subscription, UsageCounter
 from billing.usage import api_calls_used
 from lattices import services
 from lattices.models import Lattice, LatticeOperation
@@ -469,3 +469,19 @@ def test_a_computation_redirects_and_a_refresh_neither_runs_nor_meters_it_again(
     assert "Shortest path found" not in other
     stranger = page_client(cast.owner).get(f"/lattices/{lattice.pk}/?operation={operation.pk}")
     assert "Shortest path found" not in stranger.content.decode()
+
+
+def test_a_pages_computation_is_the_persons_and_counted_as_the_websites(cast, page_client, lattice):
+    response = page_client(cast.member).post(
+        f"/lattices/{lattice.pk}/neighbors/", {"nb-point": "1, 1", "nb-radius": "1"}
+    )
+
+    assert response.status_code == 302
+    operation = LatticeOperation.objects.get(lattice=lattice, kind="neighbors")
+    assert (operation.actor, operation.api_key_id) == (cast.member.user, None)
+    history = DailyUsage.objects.get(tenant=cast.tenant)
+    assert (history.who, history.user, history.calls) == (
+        f"web:{cast.member.user.pk}",
+        cast.member.user,
+        1,
+    )
