@@ -7,8 +7,8 @@ Runs in-process with the production settings (DEBUG=false) on PostgreSQL databas
 `--database` (default catalytic_bench, created and migrated when missing, **emptied**)
 and Redis db `--redis-db` (default 5, **flushed**), seeds one tenant through the API,
 then times `--requests` calls of one endpoint (after a warm-up) and prints per-request
-CPU, SQL queries and Redis commands (the server's count), then cProfile's own time per package and its top
-functions. Complements bench/http_bench.py, which measures
+CPU, SQL queries and Redis commands (the server's count), then cProfile's own time per
+package and its top functions. Complements bench/http_bench.py, which measures
 the same endpoints through gunicorn and wrk.
 """
 

@@ -1,8 +1,8 @@
 """Staff views of plans and of each tenant's billing state.
 
-Plan limits are read-only here: billing/plans.py is their source of truth and
-`init_db` copies it into the rows. Subscriptions link to the dj-stripe objects
-they were derived from.
+Plans are read-only here but for `is_active`: what they cost and allow is
+billing/plans.py's (shown, not stored); the Stripe ids come from sync_stripe_plans.
+Subscriptions link to the dj-stripe objects they were derived from.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from djstripe.models import Customer
 from djstripe.models import Subscription as StripeSubscription
 
 from billing.models import Plan, Subscription, UsageCounter
-from billing.seeding import SYNCED_FIELDS
 from billing.state import sync_tenant_subscription
 
 
@@ -48,11 +47,18 @@ class PlanAdmin(admin.ModelAdmin):
         "stripe_price_yearly_id",
     )
     ordering = ("sort_order",)
-    # Everything but is_active comes from billing/plans.py (init_db) or from
-    # sync_stripe_plans; an edit here would be overwritten on the next run.
+    # Everything but is_active comes from billing/plans.py or from sync_stripe_plans.
     readonly_fields = (
         "code",
-        *SYNCED_FIELDS,
+        "name",
+        "price_monthly",
+        "price_yearly",
+        "max_lattices",
+        "max_dimensions",
+        "max_lattice_size",
+        "api_calls_per_month",
+        "search_budget",
+        "trial_days",
         "features",
         "sort_order",
         "stripe_product_id",

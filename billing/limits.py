@@ -1,7 +1,9 @@
 """`plan_limit()`: the one answer to every "how much may this tenant do" question.
 
-Each function takes a Tenant, or the AuthContext of an API request, whose subscription
-was read with the caller (accounts.authentication): the API asks no query for its plan.
+Each function takes anything with a `subscription` (tenants.context.Subscribed): a
+caller (tenants.context.AuthContext), whose subscription was read with it (accounts.
+authentication, tenants.page_auth), so the request asks no query for its plan; or a
+Tenant, whose `subscription` is billing's row (no row: the Free plan).
 """
 
 from __future__ import annotations
@@ -9,20 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils import timezone
 
 from billing.plans import DEFAULT_PLAN_CODE, LIMIT_NAMES, PlanSpec, get_plan_spec, next_plan_up
-from tenants.context import AuthContext, SubscriptionFacts
+from tenants.context import Subscribed
 
 # Statuses that keep the plan's limits. past_due is Stripe's retry window: the
 # customer keeps the plan while Stripe retries; unpaid/canceled/incomplete do not.
 ENTITLED_STATUSES = frozenset({"trialing", "active", "past_due"})
 
 
-def entitled_plan_code(subscription: SubscriptionFacts | None) -> str:
+def entitled_plan_code(subscription: Subscribed | None) -> str:
     """The plan a subscription entitles its tenant to now (Free without one)."""
     if subscription is None or subscription.status not in ENTITLED_STATUSES:
-        return DEFAULT_PLAN_CODE
+        return DEFAULT_PLAN_CODE  # without reading its plan
     if (
         subscription.status == "trialing"
         and not subscription.stripe_subscription_id
@@ -34,24 +35,12 @@ def entitled_plan_code(subscription: SubscriptionFacts | None) -> str:
 
 
 def tenant_plan_code(tenant: Any) -> str:
-    """The tenant's plan: from the caller's facts when `tenant` is an AuthContext (read
-    with the caller, no query), else from the Tenant's subscription row."""
-    if isinstance(tenant, AuthContext):
-        return entitled_plan_code(tenant.subscription)
+    """The plan of a caller or a Tenant (see the module's docstring)."""
     try:
         subscription = tenant.subscription
-    except (ObjectDoesNotExist, AttributeError):  # no subscription row: Free
+    except ObjectDoesNotExist:  # a Tenant without a subscription row: Free
         return DEFAULT_PLAN_CODE
-    if subscription is None or subscription.status not in ENTITLED_STATUSES:
-        return DEFAULT_PLAN_CODE  # without reading its plan row
-    return entitled_plan_code(
-        SubscriptionFacts(
-            subscription.status,
-            subscription.plan.code,
-            subscription.trial_end is not None and subscription.trial_end <= timezone.now(),
-            subscription.stripe_subscription_id,
-        )
-    )
+    return entitled_plan_code(subscription)
 
 
 def tenant_plan(tenant: Any) -> PlanSpec:

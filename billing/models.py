@@ -1,30 +1,46 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
-from billing.plans import format_price
+from billing.plans import PlanSpec, format_price, get_plan_spec
 from tenants.models import Tenant, TenantOwnedModel
 
 
+def _from_spec(name: str) -> property:
+    """A Plan row's `name`, read from its PlanSpec (the code), never stored."""
+    return property(lambda plan: getattr(plan.spec, name), doc=f"PlanSpec.{name} of this plan.")
+
+
 class Plan(models.Model):
-    """Database copy of `billing.plans.PLANS` (kept in line by `init_db`)."""
+    """A plan as the database needs it: the row subscriptions point to, and what only the
+    database knows of it. What a plan costs and allows is billing.plans' (see its
+    docstring); this row holds none of it and reads it from there (`spec`).
+
+    Stored: `code` (the key, which PlanSpec and the authentication query join on),
+    `is_active` (whether staff still offer it), the Stripe ids `sync_stripe_plans` gets
+    back from Stripe, and `sort_order`, the plan's position in billing.plans.PLANS, kept
+    by `init_db` because SQL orders by it (admin lists, `order_by`).
+    """
 
     code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=64)
-    price_monthly = models.DecimalField(max_digits=10, decimal_places=2)
-    price_yearly = models.DecimalField(max_digits=10, decimal_places=2)
-    max_lattices = models.PositiveIntegerField(null=True, blank=True)
-    max_dimensions = models.PositiveIntegerField(null=True, blank=True)
-    max_lattice_size = models.PositiveIntegerField(null=True, blank=True)
-    api_calls_per_month = models.PositiveIntegerField(null=True, blank=True)
-    search_budget = models.PositiveIntegerField()
-    trial_days = models.PositiveIntegerField(default=0)
-    features = models.JSONField(default=list, blank=True)
     sort_order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     stripe_product_id = models.CharField(max_length=255, blank=True)
     stripe_price_monthly_id = models.CharField(max_length=255, blank=True)
     stripe_price_yearly_id = models.CharField(max_length=255, blank=True)
+
+    name = _from_spec("name")
+    price_monthly = _from_spec("price_monthly")
+    price_yearly = _from_spec("price_yearly")
+    trial_days = _from_spec("trial_days")
+    features = _from_spec("features")
+    is_paid = _from_spec("is_paid")
+    max_lattices = _from_spec("max_lattices")
+    max_dimensions = _from_spec("max_dimensions")
+    max_lattice_size = _from_spec("max_lattice_size")
+    api_calls_per_month = _from_spec("api_calls_per_month")
+    search_budget = _from_spec("search_budget")
 
     class Meta:
         ordering = ["sort_order"]
@@ -33,8 +49,8 @@ class Plan(models.Model):
         return f"{self.name} ({format_price(self.price_monthly)}/month)"
 
     @property
-    def is_paid(self) -> bool:
-        return self.price_monthly > 0
+    def spec(self) -> PlanSpec:
+        return get_plan_spec(self.code)
 
 
 class Subscription(models.Model):
@@ -72,6 +88,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} on {self.plan.code} ({self.status})"
+
+    # The facts billing.limits reads, as tenants.context.SubscriptionFacts holds them:
+    # a caller's subscription is either, and the limits ask both the same way.
+    @property
+    def plan_code(self) -> str:
+        return self.plan.code
+
+    @property
+    def trial_ended(self) -> bool:
+        return self.trial_end is not None and self.trial_end <= timezone.now()
 
 
 class UsageCounter(TenantOwnedModel):

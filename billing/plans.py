@@ -1,7 +1,15 @@
 """The plan table: the one place that says what each plan costs and allows.
 
-`init_db` copies it into the `billing.Plan` rows; `plan_limit()` answers every
-"is this allowed" question for views, API permissions and the admin alike.
+Why the code and not the rows: every metered request asks its plan's limits, and the
+request path may not spend a query on them (docs/performance.md); a frozen table in
+the code is read at no cost, is the same on every node, changes through review, a
+deploy and the tests like any rule of the product, and it is what the deployment
+guide's four plans and `init_db` are checked against. The `billing.Plan` rows hold
+only what the database needs (the key subscriptions point to, whether staff still
+offer the plan, the ids Stripe gave its prices) and read everything else from here
+(`Plan.spec`); `init_db` creates a missing row ("Created plan") and reports the
+others ("Unchanged plan"). `plan_limit()` (billing.limits) answers every "is this
+allowed" question for views, API permissions and the admin alike.
 """
 
 from __future__ import annotations

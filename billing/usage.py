@@ -16,6 +16,7 @@ do not count.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Callable
@@ -25,13 +26,12 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
 from billing.models import DailyUsage, UsageCounter
 from billing.usage_warnings import thresholds_crossed, warn_once
-from catalytic.api_errors import ApiError
+from catalytic.errors import ServiceError
 from catalytic.timestamps import iso_utc
 from tenants.context import AuthContext
 
@@ -72,61 +72,44 @@ class UsageResult:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who spent a call: a person (JWT or page session) or a program (API key).
-
-    A call made with an API key is the key's, not its creator's: keys belong to the
-    tenant and outlive the person who made them.
-    """
-
-    user_id: Any = None
-    api_key_id: Any = None
-    # A person's call from the website's pages rather than through the API.
-    website: bool = False
-
-    def __post_init__(self) -> None:
-        if (self.user_id is None) == (self.api_key_id is None):
-            raise ValueError("a call is made by exactly one user or one API key")
-
-    @classmethod
-    def of(cls, *, user: Any, api_key_id: Any = None, website: bool = False) -> Caller:
-        if api_key_id is not None:
-            return cls(api_key_id=api_key_id)
-        return cls(user_id=user.pk, website=website)
-
-    @classmethod
-    def of_context(cls, context: AuthContext) -> Caller:
-        """The caller of an API request, without loading its User row."""
-        if context.api_key_id is not None:
-            return cls(api_key_id=context.api_key_id)
-        return cls(user_id=context.user_id)
-
-    @property
-    def who(self) -> str:
-        """The history's key: `key:<id>`, `user:<id>` (API) or `web:<id>` (website)."""
-        if self.api_key_id is not None:
-            return f"key:{self.api_key_id}"
-        return f"{'web' if self.website else 'user'}:{self.user_id}"
+def history_key(caller: AuthContext) -> str:
+    """The history's key of a caller: `key:<id>` (an API key: keys belong to the tenant
+    and outlive the person who made them), `web:<id>` (a person on the website's pages)
+    or `user:<id>` (a person through the API)."""
+    if caller.via_api_key:
+        return f"key:{caller.api_key_id}"
+    return f"{'web' if caller.method == 'session' else 'user'}:{caller.user_id}"
 
 
 @functools.cache  # built from the models' metadata, which never changes in a process
-def spend_statement(*, limited: bool) -> str:
-    """The one SQL statement (PostgreSQL) that spends a call and records it in the history.
+def spend_statements(vendor: str, *, limited: bool) -> tuple[str, ...]:
+    """The SQL that spends a call and records it in the day's history, for `vendor`.
 
-    The UPDATE's condition (`api_calls < limit`) is re-checked by PostgreSQL after
+    The one place the dialects differ. Both run the same two parts: the conditional
+    UPDATE of the month's counter (`api_calls < limit`, re-checked by the database after
     waiting for a concurrent writer's row lock, so concurrent calls never pass the
-    limit; the history row is written only when the UPDATE spent one, in the same
-    statement and so the same transaction, so the days always add up to the month.
-    A data-modifying CTE runs to completion even though the final SELECT does not
-    read it.
+    limit) RETURNING the new count, and the upsert of the day's history row, which runs
+    only when the UPDATE spent one, in the same transaction, so the days always add up
+    to the month.
+
+    PostgreSQL: ONE statement (the hot path's one round trip), the UPDATE as a
+    data-modifying CTE that the upsert reads from (a CTE runs to completion even though
+    the final SELECT does not read it). SQLite (>= 3.35: RETURNING and ON CONFLICT, but
+    no UPDATE inside a CTE): the same two parts as two statements, the upsert run by
+    `_spend` only when the first returned a row; SQLite's one writer at a time makes the
+    pair atomic inside the transaction.
     """
     counter, daily = UsageCounter._meta, DailyUsage._meta
+    postgresql = vendor == "postgresql"
 
     def column(meta: Any, name: str) -> str:
         return meta.get_field(name).column
 
     def parameter(name: str) -> str:
+        if not postgresql:
+            # SQLite's CAST to a declared type applies its affinity (a date would turn
+            # into a number); its parameters need none.
+            return f"%({name})s"
         # A parameter in a SELECT list has no column to take its type from.
         return f"CAST(%({name})s AS {daily.get_field(name).db_type(connection)})"
 
@@ -137,77 +120,65 @@ def spend_statement(*, limited: bool) -> str:
     under_limit = f" AND {calls} < %(limit)s" if limited else ""
     # SECURITY: only identifiers from the models' metadata are formatted in; every
     # value is a bound parameter.
-    return (
-        f"WITH spent AS ("  # noqa: S608
-        f"UPDATE {counter.db_table} SET {calls} = {calls} + 1, "
+    spend = (
+        f"UPDATE {counter.db_table} SET {calls} = {calls} + 1, "  # noqa: S608
         f"{column(counter, 'updated_at')} = %(now)s "
         f"WHERE {column(counter, 'tenant')} = %(tenant)s "
         f"AND {column(counter, 'period_start')} = %(period)s{under_limit} "
-        f"RETURNING {calls}), "
-        f"history AS ("
-        f"INSERT INTO {daily.db_table} "
-        f"({', '.join(column(daily, name) for name in inserted)}, {history_calls}) "
-        f"SELECT {', '.join(parameter(name) for name in inserted)}, 1 FROM spent "
-        f"ON CONFLICT ({', '.join(column(daily, name) for name in keyed)}) "
-        f"DO UPDATE SET {history_calls} = {daily.db_table}.{history_calls} + 1) "
-        f"SELECT {calls} FROM spent"
+        f"RETURNING {calls}"
     )
+    # SQLite needs a WHERE before ON CONFLICT to parse an INSERT ... SELECT.
+    source = "FROM spent" if postgresql else "WHERE true"
+    record = (
+        f"INSERT INTO {daily.db_table} "  # noqa: S608
+        f"({', '.join(column(daily, name) for name in inserted)}, {history_calls}) "
+        f"SELECT {', '.join(parameter(name) for name in inserted)}, 1 {source} "
+        f"ON CONFLICT ({', '.join(column(daily, name) for name in keyed)}) "
+        f"DO UPDATE SET {history_calls} = {daily.db_table}.{history_calls} + 1"
+    )
+    if postgresql:
+        return (f"WITH spent AS ({spend}), history AS ({record}) SELECT {calls} FROM spent",)  # noqa: S608
+    return spend, record
 
 
-def _try_increment(
-    tenant_id: Any, period: Period, limit: int | None, now: datetime, caller: Caller
+def _parameters(
+    tenant_id: Any, period: Period, limit: int | None, now: datetime, caller: AuthContext
+) -> dict[str, Any]:
+    """The statements' values, prepared by their model fields for this database."""
+    counter, daily = UsageCounter._meta, DailyUsage._meta
+
+    def prep(meta: Any, name: str, value: Any) -> Any:
+        return meta.get_field(name).get_db_prep_value(value, connection)
+
+    return {
+        "tenant": prep(counter, "tenant", tenant_id),
+        "period": prep(counter, "period_start", period.start),
+        "limit": limit,
+        "now": prep(counter, "updated_at", now),
+        "day": prep(daily, "day", now.astimezone(UTC).date()),
+        "who": history_key(caller),
+        "user": prep(daily, "user", None if caller.via_api_key else caller.user_id),
+        "api_key": prep(daily, "api_key", caller.api_key_id),
+    }
+
+
+def _spend(
+    tenant_id: Any, period: Period, limit: int | None, now: datetime, caller: AuthContext
 ) -> int | None:
-    """Spend one call if the row exists and is under the limit; the new count, else None."""
-    day = now.astimezone(UTC).date()
-    if connection.vendor == "postgresql":
-        params = {
-            "tenant": tenant_id,
-            "period": period.start,
-            "limit": limit,
-            "now": now,
-            "day": day,
-            "who": caller.who,
-            "user": caller.user_id,
-            "api_key": caller.api_key_id,
-        }
-        with connection.cursor() as cursor:
-            cursor.execute(spend_statement(limited=limit is not None), params)
-            row = cursor.fetchone()
-        return None if row is None else int(row[0])
-    return _try_increment_portably(tenant_id, period, limit, now, day, caller)
-
-
-def _try_increment_portably(
-    tenant_id: Any, period: Period, limit: int | None, now: datetime, day: date, caller: Caller
-) -> int | None:
-    """The same through the ORM (SQLite): several statements in one transaction."""
-    counter = UsageCounter.objects.filter(tenant_id=tenant_id, period_start=period.start)
-    if limit is not None:
-        counter = counter.filter(api_calls__lt=limit)
-    with transaction.atomic():
-        # A conditional UPDATE: concurrent calls queue on the row and none passes the limit.
-        if counter.update(api_calls=F("api_calls") + 1, updated_at=now) != 1:
-            return None
-        # The row stays locked until this transaction ends, so no other call has spent
-        # one since: the figure read is this call's own.
-        used = _calls_in(tenant_id, period)
-        history = DailyUsage.objects.filter(tenant_id=tenant_id, day=day, who=caller.who)
-        if history.update(calls=F("calls") + 1) != 1:
-            DailyUsage.objects.bulk_create(
-                [
-                    DailyUsage(
-                        tenant_id=tenant_id,
-                        day=day,
-                        who=caller.who,
-                        user_id=caller.user_id,
-                        api_key_id=caller.api_key_id,
-                        calls=0,
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-            history.update(calls=F("calls") + 1)
-        return used
+    """Spend one call if the month's row exists and is under the limit: the new count
+    (this call's own, returned by the statement that spent it), else None."""
+    statements = spend_statements(connection.vendor, limited=limit is not None)
+    params = _parameters(tenant_id, period, limit, now, caller)
+    # One statement is its own transaction (no BEGIN/COMMIT round trips on the hot path);
+    # SQLite's pair shares one.
+    atomic = transaction.atomic() if len(statements) > 1 else contextlib.nullcontext()
+    with atomic, connection.cursor() as cursor:
+        cursor.execute(statements[0], params)
+        row = cursor.fetchone()
+        if row is not None:
+            for statement in statements[1:]:  # SQLite's history upsert
+                cursor.execute(statement, params)
+    return None if row is None else int(row[0])
 
 
 def _calls_in(tenant_id: Any, period: Period) -> int:
@@ -219,23 +190,20 @@ def _calls_in(tenant_id: Any, period: Period) -> int:
     return int(used or 0)
 
 
-def _tenant_id(tenant: Any) -> Any:
-    return tenant.tenant_id if isinstance(tenant, AuthContext) else tenant.pk
+def record_api_call(caller: AuthContext, *, now: datetime | None = None) -> UsageResult:
+    """Spend one API call of the caller's tenant's monthly quota, or report that none is
+    left.
 
-
-def record_api_call(tenant: Any, *, caller: Caller, now: datetime | None = None) -> UsageResult:
-    """Spend one API call of the tenant's monthly quota, or report that none is left.
-
-    `tenant` is a Tenant, or an API request's AuthContext (its plan came with the caller,
-    so spending costs the one statement). The call is recorded in the day's history under
-    `caller`, and the call that reaches a warning threshold (80 %, 100 %) queues the
-    owners' and admins' email.
+    The plan comes with the caller (tenants.context), so spending costs the one statement
+    on PostgreSQL. The call is recorded in the day's history under the caller, and the
+    call that reaches a warning threshold (80 %, 100 %) queues the owners' and admins'
+    email.
     """
-    tenant_id = _tenant_id(tenant)
+    tenant_id = caller.tenant_id
     now = now or timezone.now()
     period = current_period(now)
-    limit = plan_limit(tenant, "api_calls_per_month")
-    plan = tenant_plan(tenant).code
+    limit = plan_limit(caller, "api_calls_per_month")
+    plan = tenant_plan(caller).code
     retry_after = period.seconds_left(now)
 
     def result(allowed: bool, used: int) -> UsageResult:
@@ -243,7 +211,7 @@ def record_api_call(tenant: Any, *, caller: Caller, now: datetime | None = None)
 
     if limit is not None and limit <= 0:
         return result(False, _calls_in(tenant_id, period))
-    used = _try_increment(tenant_id, period, limit, now, caller)
+    used = _spend(tenant_id, period, limit, now, caller)
     if used is None:
         # First call of the month (no row yet) or quota spent. Creating the row is
         # race-safe: a concurrent creator's row wins and ours is silently skipped.
@@ -251,14 +219,14 @@ def record_api_call(tenant: Any, *, caller: Caller, now: datetime | None = None)
             [UsageCounter(tenant_id=tenant_id, period_start=period.start, api_calls=0)],
             ignore_conflicts=True,
         )
-        used = _try_increment(tenant_id, period, limit, now, caller)
+        used = _spend(tenant_id, period, limit, now, caller)
     if used is None:
         return result(False, _calls_in(tenant_id, period))
     # Arithmetic on the count just returned: calls that cross no threshold pay nothing.
     crossed = thresholds_crossed(used, limit)
     if crossed:
         warn_once(
-            tenant.tenant if isinstance(tenant, AuthContext) else tenant,
+            caller.tenant,
             period_start=period.start,
             resets_on=period.end,
             used=used,
@@ -272,14 +240,19 @@ def api_calls_used(tenant: Any, *, now: datetime | None = None) -> int:
     return _calls_in(tenant.pk, current_period(now))
 
 
-def quota_exceeded_error(tenant: Any, usage: UsageResult) -> ApiError:
+class QuotaExceeded(ServiceError):
+    """The tenant's monthly API calls are spent (429, with Retry-After)."""
+
+    status = 429
+    code = "quota_exceeded"
+
+
+def quota_exceeded_error(caller: AuthContext, usage: UsageResult) -> QuotaExceeded:
     """The 429 for a tenant whose monthly calls are spent: when it resets, what to buy."""
-    plan = tenant_plan(tenant)
-    return ApiError(
+    plan = tenant_plan(caller)
+    return QuotaExceeded(
         f"The {plan.name} plan includes {usage.limit} API calls a month and all have been "
         f"used; the quota resets on {usage.period.end.isoformat()} (UTC).",
-        code="quota_exceeded",
-        status_code=429,
         details={
             "used": usage.used,
             "allowed": usage.limit,
@@ -289,7 +262,7 @@ def quota_exceeded_error(tenant: Any, usage: UsageResult) -> ApiError:
         extra={
             "limit": "api_calls_per_month",
             "plan": plan.code,
-            "upgrade_to": upgrade_suggestion(tenant, "api_calls_per_month", (usage.limit or 0) + 1),
+            "upgrade_to": upgrade_suggestion(caller, "api_calls_per_month", (usage.limit or 0) + 1),
         },
         headers={"Retry-After": str(usage.retry_after)},
     )

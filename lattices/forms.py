@@ -1,8 +1,9 @@
 """Forms of the lattice pages.
 
 They turn what a person types ("3, 4", one point per line) into the values the API takes as
-JSON, and nothing more: ranges, blocked points and plan limits are the services' and the
-engine's to check, and their messages are put back next to the field they name.
+JSON (a computation's form gives its API body, `request_body()`, which lattices.computations
+runs), and check their shape: ranges, blocked points and plan limits are the services' and
+the engine's to check, and their messages are put back next to the field they name.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django import forms
 
 from catalytic.errors import ServiceError
 from lattices import engine
+from lattices.operations import MAX_KEY_LENGTH
 
 POINT_HELP = "Whole numbers separated by commas, one per dimension, e.g. 0, 0."
 POINTS_HELP = "One point per line, coordinates separated by commas (or a JSON list of lists)."
@@ -191,6 +193,9 @@ class PathForm(ServiceErrorsMixin, forms.Form):
     end = PointField()
     message_fields = {"start": "start", "end": "end"}
 
+    def request_body(self) -> dict[str, Any]:
+        return {"start": self.cleaned_data["start"], "end": self.cleaned_data["end"]}
+
 
 class NeighborsForm(ServiceErrorsMixin, forms.Form):
     prefix = "nb"
@@ -199,6 +204,9 @@ class NeighborsForm(ServiceErrorsMixin, forms.Form):
         min_value=0, initial=1, help_text="Distance in steps along the axes (L1, taxicab)."
     )
     message_fields = {"point": "point", "radius": "radius"}
+
+    def request_body(self) -> dict[str, Any]:
+        return {"point": self.cleaned_data["point"], "radius": self.cleaned_data["radius"]}
 
 
 class XorForm(ServiceErrorsMixin, forms.Form):
@@ -214,7 +222,7 @@ class XorForm(ServiceErrorsMixin, forms.Form):
         required=False, label="The data above is base64 (e.g. an earlier output)"
     )
     key = forms.CharField(
-        max_length=1024, strip=False, widget=forms.PasswordInput(render_value=True)
+        max_length=MAX_KEY_LENGTH, strip=False, widget=forms.PasswordInput(render_value=True)
     )
     message_fields = {"data": "data", "key": "key"}
 
@@ -232,6 +240,10 @@ class XorForm(ServiceErrorsMixin, forms.Form):
             self.add_error("data", "This is not valid base64.")
         return data
 
+    def request_body(self) -> dict[str, Any]:
+        payload = base64.b64encode(self.cleaned_data["payload"]).decode("ascii")
+        return {"type": "xor", "data": payload, "key": self.cleaned_data["key"]}
+
 
 class RotateForm(ServiceErrorsMixin, forms.Form):
     prefix = "rot"
@@ -243,6 +255,10 @@ class RotateForm(ServiceErrorsMixin, forms.Form):
     points = PointsField()
     message_fields = {"axes": "axes", "axis": "axes", "k": "k", "points": "points"}
 
+    def request_body(self) -> dict[str, Any]:
+        fields = ("axes", "k", "points", "inverse")
+        return {"type": "rotate", **{name: self.cleaned_data[name] for name in fields}}
+
 
 class ScaleForm(ServiceErrorsMixin, forms.Form):
     prefix = "scale"
@@ -253,3 +269,7 @@ class ScaleForm(ServiceErrorsMixin, forms.Form):
     )
     points = PointsField()
     message_fields = {"size": "size", "to_size": "size", "points": "points"}
+
+    def request_body(self) -> dict[str, Any]:
+        fields = ("size", "points")
+        return {"type": "scale", **{name: self.cleaned_data[name] for name in fields}}

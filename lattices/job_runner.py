@@ -8,7 +8,6 @@ while its claim is still the row's, so a job ends once and its result is stored 
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 import uuid
@@ -22,15 +21,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalytic.errors import ServiceError
-from catalytic.jobs_config import JOB_SEARCH_SECONDS, JOB_STALE_SECONDS
+from catalytic.jobs_config import JOB_STALE_SECONDS
 from catalytic.metrics import JOB_SECONDS, JOB_WAIT_SECONDS
-from lattices import operations
-from lattices.models import Job, LatticeOperation
+from lattices.computations import COMPUTATIONS_BY_KIND
+from lattices.models import Job
 from lattices.signals import job_finished
+from tenants.context import AuthContext
+from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 
-Kind = LatticeOperation.Kind
 Status = Job.Status
 
 
@@ -76,41 +76,24 @@ def _seconds_until_stale(job_id: uuid.UUID | str) -> float | None:
     return max(JOB_STALE_SECONDS - age, 0.0) + 1.0
 
 
+def job_caller(job: Job) -> AuthContext:
+    """The caller a job runs as: whoever submitted it, the person or the API key.
+
+    Its role is the one the submission was checked for (computing is a member's action);
+    the tenant and its plan are read now, so a plan changed meanwhile applies."""
+    return AuthContext.of_tenant(
+        job.tenant,
+        role=Role.MEMBER,
+        method="job",
+        user_id=job.actor_id,
+        api_key_id=job.api_key_id,
+    )
+
+
 def compute(job: Job) -> dict[str, Any]:
     """The synchronous call's result for the job's request (raises ServiceError)."""
-    request = job.request
-    common: dict[str, Any] = {
-        "tenant": job.tenant,
-        "actor": job.actor,
-        "lattice": job.lattice,
-        "api_key_id": job.api_key_id,
-    }
-    if job.kind == Kind.PATH:
-        outcome = operations.find_path(
-            **common,
-            start=request["start"],
-            end=request["end"],
-            budget_limit="job_search_budget",
-            search_seconds=JOB_SEARCH_SECONDS,
-        )
-    elif job.kind == Kind.NEIGHBORS:
-        outcome = operations.count_neighbors(
-            **common, point=request["point"], radius=request["radius"]
-        )
-    elif job.kind == Kind.TRANSFORM_XOR:
-        payload = base64.b64decode("".join(request["data"].split()), validate=True)
-        outcome = operations.xor_transform(**common, data=payload, key=request["key"])
-    elif job.kind == Kind.TRANSFORM_ROTATE:
-        outcome = operations.rotate_points(
-            **common,
-            axes=request["axes"],
-            k=request["k"],
-            points=request["points"],
-            inverse=request["inverse"],
-        )
-    else:
-        outcome = operations.scale_points(**common, size=request["size"], points=request["points"])
-    return outcome.data
+    computation = COMPUTATIONS_BY_KIND[job.kind]
+    return computation.run(job_caller(job), job.lattice, job.request, background=True).data
 
 
 def error_of(exc: ServiceError) -> dict[str, Any]:
@@ -122,7 +105,11 @@ def run(job_id: uuid.UUID | str) -> RunResult:
     token = claim(job_id)
     if token is None:
         return RunResult(ran=False, retry_in=_seconds_until_stale(job_id))
-    job = Job.objects.select_related("tenant", "lattice", "actor").filter(pk=job_id).first()
+    job = (
+        Job.objects.select_related("tenant__subscription__plan", "lattice")
+        .filter(pk=job_id)
+        .first()
+    )
     if job is None:  # its lattice was deleted meanwhile, and the job with it
         return RunResult(ran=False)
     if job.attempts == 1 and job.started_at is not None:  # a rerun did not wait again

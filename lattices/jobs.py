@@ -6,7 +6,6 @@ worker's run is not an API call and never meters again, however often it is deli
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -20,7 +19,8 @@ from lattices import tasks
 from lattices.exceptions import JobFinished, TooManyJobs
 from lattices.job_runner import announce_job_finished
 from lattices.models import Job, Lattice
-from lattices.services import actor_id, ensure_owned, ensure_product_access
+from lattices.services import ensure_owned, ensure_product_access
+from tenants.context import AuthContext
 from tenants.models import Tenant
 
 Status = Job.Status
@@ -28,26 +28,22 @@ Status = Job.Status
 TOO_MANY_JOBS_RETRY_SECONDS = 5
 
 
-def submit(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    lattice: Lattice,
-    kind: str,
-    request: dict[str, Any],
-    api_key_id: uuid.UUID | None = None,
-) -> Job:
-    """Store a queued job and hand it to the workers once the row is committed."""
+def submit(caller: AuthContext, lattice: Lattice, *, kind: str, request: dict[str, Any]) -> Job:
+    """Store a queued job and hand it to the workers once the row is committed.
+
+    `request` is the computation's validated API body (lattices.computations), which the
+    worker runs as `caller` (lattices.job_runner.job_caller)."""
+    tenant = caller.tenant
     ensure_product_access(tenant)
     ensure_owned(tenant, lattice)
-    allowed = plan_limit(tenant, "max_concurrent_jobs") or 0
+    allowed = plan_limit(caller, "max_concurrent_jobs") or 0
     with transaction.atomic():
         # SECURITY: the tenant row's lock serialises submissions of one tenant, so two
         # concurrent requests cannot both take the last free slot.
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
         active = Job.objects.for_tenant(tenant).filter(status__in=Job.ACTIVE).count()
         if active >= allowed:
-            plan = tenant_plan(tenant)
+            plan = tenant_plan(caller)
             raise TooManyJobs(
                 f"The {plan.name} plan runs {allowed} background job"
                 f"{'' if allowed == 1 else 's'} at a time and {active} "
@@ -58,7 +54,7 @@ def submit(
                     "allowed": allowed,
                     "active": active,
                     "plan": plan.code,
-                    "upgrade_to": upgrade_suggestion(tenant, "max_concurrent_jobs", active + 1),
+                    "upgrade_to": upgrade_suggestion(caller, "max_concurrent_jobs", active + 1),
                     "retry_after": TOO_MANY_JOBS_RETRY_SECONDS,
                 },
                 headers={"Retry-After": str(TOO_MANY_JOBS_RETRY_SECONDS)},
@@ -68,8 +64,8 @@ def submit(
             lattice=lattice,
             kind=kind,
             request=request,
-            actor_id=actor_id(actor),
-            api_key_id=api_key_id,
+            actor_id=caller.user_id,
+            api_key_id=caller.api_key_id,
         )
         transaction.on_commit(partial(tasks.enqueue, str(job.pk)))
     return job

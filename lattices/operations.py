@@ -1,5 +1,9 @@
 """Computations on a lattice: each one runs through the engine and is recorded.
 
+Each takes the caller (tenants.context.AuthContext) and input the API's serializers or
+the pages' forms have checked for shape; what they are and how each is served is
+described once, in lattices.computations.
+
 Every attempt leaves a `LatticeOperation` row, failures included, with bounded parameters
 and a result summary. The computation itself runs outside any database transaction (a
 long search must not hold a connection "idle in transaction"); the record is one insert.
@@ -11,7 +15,6 @@ import base64
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -25,13 +28,14 @@ from catalytic.metrics import LATTICE_OPERATION_SECONDS
 from lattices import engine
 from lattices.exceptions import InvalidRequest, SearchBudgetExhausted
 from lattices.models import Lattice, LatticeOperation
-from lattices.services import actor_id, ensure_owned, ensure_product_access
-from tenants.models import Tenant
+from lattices.services import ensure_owned, ensure_product_access
+from tenants.context import AuthContext
 
 logger = logging.getLogger(__name__)
 
 Kind = LatticeOperation.Kind
 MAX_TRANSFORM_POINTS = 10_000
+# Checked by the API's serializer and the page's form.
 MAX_KEY_LENGTH = 1024
 # Stored parameters keep this many points of a long list (plus the count).
 STORED_POINTS = 20
@@ -77,26 +81,23 @@ def bounded(value: Any, depth: int = 0) -> Any:
     return repr(value)[:200]
 
 
-def _points_parameters(points: Any) -> dict[str, Any]:
-    count = len(points) if isinstance(points, list) else None
-    return {"points_count": count, "points": bounded(points)}
+def _points_parameters(points: list[Any]) -> dict[str, Any]:
+    return {"points_count": len(points), "points": bounded(points)}
 
 
 def record_operation(
-    *,
-    tenant: Tenant,
-    actor: Any,
+    caller: AuthContext,
     lattice: Lattice,
+    *,
     kind: str,
     parameters: dict[str, Any],
     result_summary: dict[str, Any] | None = None,
     error: ServiceError | None = None,
     duration_ms: float = 0.0,
-    api_key_id: uuid.UUID | None = None,
 ) -> LatticeOperation:
     """Store one operation. Used directly for requests refused before the engine ran."""
     operation = LatticeOperation(
-        tenant=tenant,
+        tenant_id=caller.tenant_id,
         lattice=lattice,
         kind=kind,
         parameters=parameters,
@@ -105,8 +106,9 @@ def record_operation(
         error_code=error.code if error else "",
         error_message=error.message[:500] if error else "",
         duration_ms=round(duration_ms, 3),
-        actor_id=actor_id(actor),
-        api_key_id=api_key_id,
+        # A call made with an API key is the key's, not its creator's.
+        actor_id=caller.user_id,
+        api_key_id=caller.api_key_id,
     )
     try:
         if connection.in_atomic_block:
@@ -126,17 +128,10 @@ def record_operation(
 
 
 def record_rejection(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    lattice: Lattice,
-    kind: str,
-    raw: Any,
-    error: ServiceError,
-    api_key_id: uuid.UUID | None = None,
+    caller: AuthContext, lattice: Lattice, *, kind: str, raw: Any, error: ServiceError
 ) -> NoReturn:
     """Record a request refused before the engine ran (malformed input), then raise `error`."""
-    ensure_owned(tenant, lattice)
+    ensure_owned(caller.tenant, lattice)
     parameters = bounded(raw) if isinstance(raw, dict) else {"body": bounded(raw)}
     if kind == Kind.TRANSFORM_XOR and isinstance(raw, dict):
         # SECURITY: never store the payload or the key, even of a refused request.
@@ -145,15 +140,7 @@ def record_rejection(
             "data_length": raw.get("data_length", _length(raw.get("data"))),
             "key_length": _length(raw.get("key")),
         }
-    operation = record_operation(
-        tenant=tenant,
-        actor=actor,
-        lattice=lattice,
-        kind=kind,
-        parameters=parameters,
-        error=error,
-        api_key_id=api_key_id,
-    )
+    operation = record_operation(caller, lattice, kind=kind, parameters=parameters, error=error)
     error.extra["operation_id"] = str(operation.pk)
     raise error
 
@@ -163,18 +150,16 @@ def _length(value: Any) -> int | None:
 
 
 def _run(
-    *,
-    tenant: Tenant,
-    actor: Any,
+    caller: AuthContext,
     lattice: Lattice,
+    *,
     kind: str,
     parameters: dict[str, Any],
     compute: Callable[[engine.Lattice], tuple[dict[str, Any], dict[str, Any]]],
-    api_key_id: uuid.UUID | None,
     budget_limit: str = "search_budget",
 ) -> OperationOutcome:
-    ensure_product_access(tenant)
-    ensure_owned(tenant, lattice)
+    ensure_product_access(caller.tenant)
+    ensure_owned(caller.tenant, lattice)
     error: ServiceError | None = None
     data: dict[str, Any] = {}
     summary: dict[str, Any] = {}
@@ -182,7 +167,7 @@ def _run(
     try:
         data, summary = compute(lattice.engine())
     except engine.SearchBudgetExceeded as exc:
-        plan = tenant_plan(tenant)
+        plan = tenant_plan(caller)
         if exc.timed_out:
             message = (
                 f"The search ran out of time after exploring {exc.explored} points. Choose "
@@ -201,7 +186,7 @@ def _run(
                 "explored": exc.explored,
                 "budget": exc.budget,
                 "plan": plan.code,
-                "upgrade_to": upgrade_suggestion(tenant, budget_limit, exc.budget + 1),
+                "upgrade_to": upgrade_suggestion(caller, budget_limit, exc.budget + 1),
             },
         )
         summary = {"explored": exc.explored, "budget": exc.budget}
@@ -214,15 +199,13 @@ def _run(
         operation=kind, status="failed" if error is not None else "succeeded"
     ).observe(duration_ms / 1000)
     operation = record_operation(
-        tenant=tenant,
-        actor=actor,
-        lattice=lattice,
+        caller,
+        lattice,
         kind=kind,
         parameters=parameters,
         result_summary=summary,
         error=error,
         duration_ms=duration_ms,
-        api_key_id=api_key_id,
     )
     if error is not None:
         error.extra["operation_id"] = str(operation.pk)
@@ -233,13 +216,11 @@ def _run(
 
 
 def find_path(
-    *,
-    tenant: Tenant,
-    actor: Any,
+    caller: AuthContext,
     lattice: Lattice,
+    *,
     start: Any,
     end: Any,
-    api_key_id: uuid.UUID | None = None,
     budget_limit: str = "search_budget",
     search_seconds: float | None = None,
 ) -> OperationOutcome:
@@ -247,7 +228,7 @@ def find_path(
 
     A background job passes `budget_limit="job_search_budget"` and its own time cap.
     """
-    budget = plan_limit(tenant, budget_limit) or engine.DEFAULT_SEARCH_BUDGET
+    budget = plan_limit(caller, budget_limit) or engine.DEFAULT_SEARCH_BUDGET
     seconds = search_seconds or settings.LATTICE_SEARCH_SECONDS
 
     def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -267,25 +248,17 @@ def find_path(
         return data, summary
 
     return _run(
-        tenant=tenant,
-        actor=actor,
-        lattice=lattice,
+        caller,
+        lattice,
         kind=Kind.PATH,
         parameters={"start": bounded(start), "end": bounded(end)},
         compute=compute,
-        api_key_id=api_key_id,
         budget_limit=budget_limit,
     )
 
 
 def count_neighbors(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    lattice: Lattice,
-    point: Any,
-    radius: Any,
-    api_key_id: uuid.UUID | None = None,
+    caller: AuthContext, lattice: Lattice, *, point: Any, radius: int
 ) -> OperationOutcome:
     """Points within L1 `radius`; the count is exact (a decimal string), the list capped."""
 
@@ -304,24 +277,16 @@ def count_neighbors(
         return data, summary
 
     return _run(
-        tenant=tenant,
-        actor=actor,
-        lattice=lattice,
+        caller,
+        lattice,
         kind=Kind.NEIGHBORS,
         parameters={"point": bounded(point), "radius": bounded(radius)},
         compute=compute,
-        api_key_id=api_key_id,
     )
 
 
 def xor_transform(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    lattice: Lattice,
-    data: bytes,
-    key: Any,
-    api_key_id: uuid.UUID | None = None,
+    caller: AuthContext, lattice: Lattice, *, data: bytes, key: str
 ) -> OperationOutcome:
     """XOR `data` with the key stream of `key`, borrowing an aux buffer catalytically."""
     # SECURITY: neither the payload nor the key is stored; only sizes and a payload digest.
@@ -329,15 +294,10 @@ def xor_transform(
         "type": "xor",
         "data_length": len(data),
         "data_sha256": hashlib.sha256(data).hexdigest(),
-        "key_length": len(key) if isinstance(key, str) else None,
+        "key_length": len(key),
     }
 
     def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
-        if isinstance(key, str) and len(key) > MAX_KEY_LENGTH:
-            raise InvalidRequest(
-                f"key is {len(key)} characters; at most {MAX_KEY_LENGTH} are allowed.",
-                code="invalid_transform",
-            )
         result = engine.xor(data, key)
         if not result.aux_restored:
             # Cannot happen unless the engine is broken; refuse to return an untrusted output.
@@ -364,19 +324,15 @@ def xor_transform(
         return out, summary
 
     return _run(
-        tenant=tenant,
-        actor=actor,
-        lattice=lattice,
+        caller,
+        lattice,
         kind=Kind.TRANSFORM_XOR,
         parameters=parameters,
         compute=compute,
-        api_key_id=api_key_id,
     )
 
 
-def _check_points(lat: engine.Lattice, points: Any) -> list[Any]:
-    if not isinstance(points, list):
-        raise InvalidRequest("points must be a list of coordinates.", code="invalid_point")
+def _check_points(lat: engine.Lattice, points: list[Any]) -> list[Any]:
     if len(points) > MAX_TRANSFORM_POINTS:
         raise InvalidRequest(
             f"{len(points)} points given; at most {MAX_TRANSFORM_POINTS} per request.",
@@ -386,15 +342,13 @@ def _check_points(lat: engine.Lattice, points: Any) -> list[Any]:
 
 
 def rotate_points(
-    *,
-    tenant: Tenant,
-    actor: Any,
+    caller: AuthContext,
     lattice: Lattice,
-    axes: Any,
-    k: Any,
-    points: Any,
+    *,
+    axes: list[int],
+    k: int,
+    points: list[Any],
     inverse: bool = False,
-    api_key_id: uuid.UUID | None = None,
 ) -> OperationOutcome:
     """Images of `points` under k quarter turns in the plane of `axes` (or the inverse)."""
 
@@ -407,32 +361,20 @@ def rotate_points(
     parameters = {"type": "rotate", "axes": bounded(axes), "k": bounded(k), "inverse": inverse}
     parameters.update(_points_parameters(points))
     return _run(
-        tenant=tenant,
-        actor=actor,
-        lattice=lattice,
+        caller,
+        lattice,
         kind=Kind.TRANSFORM_ROTATE,
         parameters=parameters,
         compute=compute,
-        api_key_id=api_key_id,
     )
 
 
 def scale_points(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    lattice: Lattice,
-    size: Any,
-    points: Any,
-    api_key_id: uuid.UUID | None = None,
+    caller: AuthContext, lattice: Lattice, *, size: int, points: list[Any]
 ) -> OperationOutcome:
     """Map `points` of this lattice proportionally onto a lattice of `size` points per axis."""
 
     def compute(lat: engine.Lattice) -> tuple[dict[str, Any], dict[str, Any]]:
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise InvalidRequest(
-                f"size must be an integer, got {size!r}.", code="invalid_transform"
-            )
         if not engine.MIN_SIZE <= size <= engine.MAX_SIZE:
             raise InvalidRequest(
                 f"size={size} is outside {engine.MIN_SIZE}..{engine.MAX_SIZE}.",
@@ -445,11 +387,9 @@ def scale_points(
     parameters = {"type": "scale", "size": bounded(size)}
     parameters.update(_points_parameters(points))
     return _run(
-        tenant=tenant,
-        actor=actor,
-        lattice=lattice,
+        caller,
+        lattice,
         kind=Kind.TRANSFORM_SCALE,
         parameters=parameters,
         compute=compute,
-        api_key_id=api_key_id,
     )

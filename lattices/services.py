@@ -1,13 +1,13 @@
 """Writes to the product: create and delete lattices (within plan limits).
 
 The computations (path, neighbours, transforms) live in `lattices.operations`. Both the API
-and the pages call these functions, so every rule (suspension, plan limits, validation,
-audit) is enforced here and nowhere else.
+and the pages call these functions with their caller (tenants.context.AuthContext), so
+every rule (suspension, plan limits, audit) is enforced here and nowhere else. Input
+arrives typed: the API's serializers and the pages' forms check its shape.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import transaction
@@ -18,9 +18,8 @@ from lattices import engine
 from lattices.exceptions import InvalidRequest, PlanLimitExceeded, TenantSuspended
 from lattices.models import Lattice
 from tenants import audit
+from tenants.context import AuthContext
 from tenants.models import Tenant
-
-NAME_MAX_LENGTH = 200
 
 
 def ensure_product_access(tenant: Tenant) -> None:
@@ -41,29 +40,23 @@ def ensure_owned(tenant: Tenant, lattice: Lattice) -> None:
         raise ServiceError("Lattice not found.", code="not_found", status=404)
 
 
-def actor_id(actor: Any) -> Any:
-    """The id of the user to record, or None (API keys act without a user). Only the id:
-    an API request's user row is never loaded for it (accounts.authentication.LazyUser)."""
-    return actor.pk if getattr(actor, "is_authenticated", False) and actor.pk else None
-
-
 def plan_limit_error(
-    tenant: Tenant, name: str, *, allowed: int, wanted: int, message: str
+    caller: AuthContext, name: str, *, allowed: int, wanted: int, message: str
 ) -> PlanLimitExceeded:
     """The 402 for a valid request beyond the plan; `message` uses {plan}, {allowed}, {wanted}."""
-    plan = tenant_plan(tenant)
+    plan = tenant_plan(caller)
     return PlanLimitExceeded(
         message.format(plan=plan.name, allowed=allowed, wanted=wanted),
         details={"allowed": allowed, "requested": wanted},
         extra={
             "limit": name,
             "plan": plan.code,
-            "upgrade_to": upgrade_suggestion(tenant, name, wanted),
+            "upgrade_to": upgrade_suggestion(caller, name, wanted),
         },
     )
 
 
-def _check_shape_limits(tenant: Tenant, lattice: engine.Lattice) -> None:
+def _check_shape_limits(caller: AuthContext, lattice: engine.Lattice) -> None:
     for name, wanted, message in (
         (
             "max_dimensions",
@@ -76,54 +69,35 @@ def _check_shape_limits(tenant: Tenant, lattice: engine.Lattice) -> None:
             "The {plan} plan allows up to {allowed} points per axis; this lattice has {wanted}.",
         ),
     ):
-        allowed = plan_limit(tenant, name)
+        allowed = plan_limit(caller, name)
         if allowed is not None and wanted > allowed:
-            raise plan_limit_error(tenant, name, allowed=allowed, wanted=wanted, message=message)
-
-
-def clean_name(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidRequest("name must be a non-empty string.", code="invalid_name")
-    name = name.strip()
-    if len(name) > NAME_MAX_LENGTH:
-        raise InvalidRequest(
-            f"name is {len(name)} characters; at most {NAME_MAX_LENGTH} are allowed.",
-            code="invalid_name",
-        )
-    return name
+            raise plan_limit_error(caller, name, allowed=allowed, wanted=wanted, message=message)
 
 
 def create_lattice(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    name: Any,
-    dimensions: Any,
-    size: Any,
-    obstacles: Any = None,
-    api_key_id: uuid.UUID | None = None,
+    caller: AuthContext, *, name: str, dimensions: int, size: int, obstacles: Any = None
 ) -> Lattice:
     """Create a lattice within the tenant's plan.
 
     Invalid shapes are `InvalidRequest` (400) whatever the plan; valid ones beyond the plan
     are `PlanLimitExceeded` (402) naming the plan to upgrade to.
     """
+    tenant = caller.tenant
     ensure_product_access(tenant)
-    name = clean_name(name)
     try:
         spec = engine.Lattice(dimensions, size, obstacles)
     except engine.LatticeError as exc:
         raise InvalidRequest(str(exc), code="invalid_lattice")
-    _check_shape_limits(tenant, spec)
+    _check_shape_limits(caller, spec)
 
     with transaction.atomic():
         # Lock the tenant row so two concurrent creations cannot both pass the count check.
         Tenant.objects.select_for_update().only("pk").get(pk=tenant.pk)
-        allowed = plan_limit(tenant, "max_lattices")
+        allowed = plan_limit(caller, "max_lattices")
         used = Lattice.objects.for_tenant(tenant).count()
         if allowed is not None and used >= allowed:
             raise plan_limit_error(
-                tenant,
+                caller,
                 "max_lattices",
                 allowed=allowed,
                 wanted=used + 1,
@@ -136,22 +110,21 @@ def create_lattice(
             dimensions=spec.dimensions,
             size=spec.size,
             obstacles=spec.obstacle_spec(),
-            created_by_id=actor_id(actor),
+            created_by_id=caller.user_id,
         )
         audit.record(
             "lattice.created",
             tenant=tenant,
-            actor=actor,
+            actor=caller.user,
             target=str(lattice.pk),
-            **_audit_metadata(lattice, api_key_id),
+            **_audit_metadata(lattice, caller),
         )
     return lattice
 
 
-def delete_lattice(
-    *, tenant: Tenant, actor: Any, lattice: Lattice, api_key_id: uuid.UUID | None = None
-) -> None:
+def delete_lattice(caller: AuthContext, lattice: Lattice) -> None:
     """Delete a lattice and its operation history (usage already metered stays counted)."""
+    tenant = caller.tenant
     ensure_product_access(tenant)
     ensure_owned(tenant, lattice)
     with transaction.atomic():
@@ -162,20 +135,20 @@ def delete_lattice(
         audit.record(
             "lattice.deleted",
             tenant=tenant,
-            actor=actor,
+            actor=caller.user,
             target=str(lattice.pk),
-            **_audit_metadata(lattice, api_key_id),
+            **_audit_metadata(lattice, caller),
         )
         lattice.delete()
 
 
-def _audit_metadata(lattice: Lattice, api_key_id: uuid.UUID | None) -> dict[str, Any]:
+def _audit_metadata(lattice: Lattice, caller: AuthContext) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "name": lattice.name,
         "dimensions": lattice.dimensions,
         "size": lattice.size,
         "obstacles": lattice.obstacle_kind,
     }
-    if api_key_id is not None:
-        metadata["api_key_id"] = str(api_key_id)
+    if caller.via_api_key:
+        metadata["api_key_id"] = str(caller.api_key_id)
     return metadata

@@ -1,15 +1,16 @@
 """The lattice pages: list, create, detail with path / neighbours / transform forms.
 
 Every write goes through the same services as the API (`lattices.services`,
-`lattices.operations`), so plan limits, suspension, validation and the operation history
-are the API's. Metering: each product action started from a page (create, delete, path,
-neighbours, transform) spends one call of the monthly quota through
+`lattices.operations`), as the page's caller (`request.caller`, tenants.page_auth), so plan
+limits, suspension, validation and the operation history are the API's; each computation
+is served from its description in lattices.computations, as the API serves it.
+Metering: each product action started from a page (create, delete, path, neighbours,
+transform) spends one call of the monthly quota through
 `billing.usage.record_api_call`, exactly like the API; merely looking at pages does not.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -22,34 +23,29 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from billing.limits import tenant_plan
-from billing.usage import Caller, quota_exceeded_error, record_api_call
+from billing.usage import quota_exceeded_error, record_api_call
 from catalytic.errors import ServiceError
-from lattices import engine, jobs, operations, services
+from lattices import engine, jobs, services
+from lattices.computations import COMPUTATIONS, NEIGHBORS, PATH, TRANSFORMS, Computation
 from lattices.drawing import grid_figure
 from lattices.exceptions import PlanLimitExceeded
-from lattices.forms import LatticeForm, NeighborsForm, PathForm, RotateForm, ScaleForm, XorForm
+from lattices.forms import LatticeForm
 from lattices.models import Lattice, LatticeOperation
+from tenants.context import AuthContext
 from tenants.models import Role
 from tenants.page_auth import require_write_role, tenant_required
 
 # The longest path listed in full in the JSON shown on the page (the API returns all of it).
 SHOWN_PATH_POINTS = 500
 HISTORY_ROWS = 15
-TRANSFORM_FORMS = {"xor": XorForm, "rotate": RotateForm, "scale": ScaleForm}
-Kind = LatticeOperation.Kind
 
 
-class QuotaExceeded(ServiceError):
-    status = 429
-    code = "quota_exceeded"
-
-
-def spend_call(tenant: Any, user: Any) -> None:
+def spend_call(caller: AuthContext) -> None:
     """One metered product call, as the API's MeteredProductAPIMixin spends it."""
-    services.ensure_product_access(tenant)
-    usage = record_api_call(tenant, caller=Caller.of(user=user, website=True))
+    services.ensure_product_access(caller.tenant)
+    usage = record_api_call(caller)
     if not usage.allowed:
-        raise QuotaExceeded(quota_exceeded_error(tenant, usage).message)
+        raise quota_exceeded_error(caller, usage)
 
 
 def _tenant_lattice(request: HttpRequest, lattice_id: Any) -> Lattice:
@@ -95,10 +91,9 @@ def lattice_create(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                spend_call(tenant, request.user)
+                spend_call(request.caller)
                 lattice = services.create_lattice(
-                    tenant=tenant,
-                    actor=request.user,
+                    request.caller,
                     name=form.cleaned_data["name"],
                     dimensions=form.cleaned_data["dimensions"],
                     size=form.cleaned_data["size"],
@@ -140,13 +135,7 @@ def lattice_create(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, lattice: Lattice, **extra: Any) -> dict[str, Any]:
-    forms: dict[str, Form] = {
-        "path_form": PathForm(),
-        "neighbors_form": NeighborsForm(),
-        "xor_form": XorForm(),
-        "rotate_form": RotateForm(),
-        "scale_form": ScaleForm(),
-    }
+    forms: dict[str, Form] = {c.form_key: c.form() for c in COMPUTATIONS}
     forms.update({k: v for k, v in extra.items() if k.endswith("_form")})
     engine_lattice = lattice.engine()
     path = extra.get("path")
@@ -183,14 +172,14 @@ def _obstacle_summary(lattice: Lattice) -> str:
 RESULT_SESSION_KEY = "lattices:last-result"
 
 
-def _remember_result(request: HttpRequest, lattice: Lattice, outcome: Any, form: Form) -> None:
-    data = form.cleaned_data  # type: ignore[attr-defined]
-    kind = outcome.operation.kind
-    focus = data.get("start") if kind == LatticeOperation.Kind.PATH else data.get("point")
+def _remember_result(
+    request: HttpRequest, lattice: Lattice, computation: Computation, outcome: Any, body: Any
+) -> None:
+    focus = body[computation.focus] if computation.focus else None
     request.session[RESULT_SESSION_KEY] = {
         "lattice": str(lattice.pk),
         "operation": str(outcome.operation.pk),
-        "kind": kind,
+        "kind": outcome.operation.kind,
         "result": outcome.data,
         "focus": list(focus) if focus is not None else None,
     }
@@ -235,47 +224,34 @@ def _result_json(data: dict[str, Any]) -> str:
     return json.dumps(shown, indent=2)
 
 
-def _operate(
-    request: HttpRequest,
-    lattice: Lattice,
-    form: Form,
-    form_key: str,
-    run: Any,
-    job: tuple[str, Any],
-) -> HttpResponse:
-    """Validate `form`, spend one call, run the operation, then redirect to the detail
-    page showing its result (a refresh shows it again and runs nothing); a refusal
+def _operate(request: HttpRequest, lattice: Lattice, computation: Computation) -> HttpResponse:
+    """Validate the computation's form, spend one call, run it, then redirect to the
+    detail page showing its result (a refresh shows it again and runs nothing); a refusal
     re-renders the form with the error.
 
-    With "Run in background" (`background` posted), the operation becomes a job instead:
-    `job` is its kind and a function of the cleaned data giving the API's request body.
+    With "Run in background" (`background` posted), the computation becomes a job of the
+    form's API body instead, as the API's `"async": true` makes one.
     """
-    extra: dict[str, Any] = {form_key: form, "open_form": form_key}
+    form = computation.form(request.POST)
+    extra: dict[str, Any] = {computation.form_key: form, "open_form": computation.form_key}
     status = 400
-    background = bool(request.POST.get("background"))
     if form.is_valid():
+        body = form.request_body()  # type: ignore[attr-defined]
         try:
-            spend_call(request.tenant, request.user)
-            if background:
-                kind, body = job
-                jobs.submit(
-                    tenant=request.tenant,
-                    actor=request.user,
-                    lattice=lattice,
-                    kind=kind,
-                    request=body(form.cleaned_data),
-                )
+            spend_call(request.caller)
+            if request.POST.get("background"):
+                jobs.submit(request.caller, lattice, kind=computation.kind, request=body)
                 messages.success(
                     request, "The computation runs in the background: see Background jobs."
                 )
                 return redirect("lattices:dashboard")
-            outcome = run(form.cleaned_data)
+            outcome = computation.run(request.caller, lattice, body, background=False)
         except ServiceError as exc:
             form.add_service_error(exc)  # type: ignore[attr-defined]
             extra["upgrade_to"] = exc.extra.get("upgrade_to")
             status = _error_status(exc)
         else:
-            _remember_result(request, lattice, outcome, form)
+            _remember_result(request, lattice, computation, outcome, body)
             detail = reverse("lattices:detail", kwargs={"lattice_id": lattice.pk})
             return redirect(f"{detail}?operation={outcome.operation.pk}#result")
     return render(
@@ -283,80 +259,26 @@ def _operate(
     )
 
 
-@require_POST
-@tenant_required
-def lattice_path(request: HttpRequest, lattice_id: Any) -> HttpResponse:
-    lattice = _tenant_lattice(request, lattice_id)
-    require_write_role(request)
+def _computation_page(computation: Computation | None) -> Any:
+    """The POST view of a computation's form (`None`: the transform the form's `type` names)."""
 
-    def run(data: dict[str, Any]) -> Any:
-        return operations.find_path(
-            tenant=request.tenant,
-            actor=request.user,
-            lattice=lattice,
-            start=data["start"],
-            end=data["end"],
-        )
+    @require_POST
+    @tenant_required
+    def view(request: HttpRequest, lattice_id: Any) -> HttpResponse:
+        lattice = _tenant_lattice(request, lattice_id)
+        require_write_role(request)
+        chosen = computation or TRANSFORMS.get(request.POST.get("type", ""))
+        if chosen is None:
+            messages.error(request, "Choose a transform: XOR, rotate or scale.")
+            return redirect("lattices:detail", lattice_id=lattice.pk)
+        return _operate(request, lattice, chosen)
 
-    job = (Kind.PATH, lambda data: {"start": data["start"], "end": data["end"]})
-    return _operate(request, lattice, PathForm(request.POST), "path_form", run, job)
+    return view
 
 
-@require_POST
-@tenant_required
-def lattice_neighbors(request: HttpRequest, lattice_id: Any) -> HttpResponse:
-    lattice = _tenant_lattice(request, lattice_id)
-    require_write_role(request)
-
-    def run(data: dict[str, Any]) -> Any:
-        return operations.count_neighbors(
-            tenant=request.tenant,
-            actor=request.user,
-            lattice=lattice,
-            point=data["point"],
-            radius=data["radius"],
-        )
-
-    job = (Kind.NEIGHBORS, lambda data: {"point": data["point"], "radius": data["radius"]})
-    return _operate(request, lattice, NeighborsForm(request.POST), "neighbors_form", run, job)
-
-
-@require_POST
-@tenant_required
-def lattice_transform(request: HttpRequest, lattice_id: Any) -> HttpResponse:
-    lattice = _tenant_lattice(request, lattice_id)
-    require_write_role(request)
-    kind = request.POST.get("type", "")
-    if kind not in TRANSFORM_FORMS:
-        messages.error(request, "Choose a transform: XOR, rotate or scale.")
-        return redirect("lattices:detail", lattice_id=lattice.pk)
-    form = TRANSFORM_FORMS[kind](request.POST)
-    common = {"tenant": request.tenant, "actor": request.user, "lattice": lattice}
-
-    def run(data: dict[str, Any]) -> Any:
-        if kind == "xor":
-            return operations.xor_transform(**common, data=data["payload"], key=data["key"])
-        if kind == "rotate":
-            return operations.rotate_points(
-                **common,
-                axes=data["axes"],
-                k=data["k"],
-                points=data["points"],
-                inverse=data["inverse"],
-            )
-        return operations.scale_points(**common, size=data["size"], points=data["points"])
-
-    def body(data: dict[str, Any]) -> dict[str, Any]:
-        if kind == "xor":
-            payload = base64.b64encode(data["payload"]).decode("ascii")
-            return {"data": payload, "key": data["key"]}
-        fields = ("axes", "k", "points", "inverse") if kind == "rotate" else ("size", "points")
-        return {name: data[name] for name in fields}
-
-    job_kind = {"xor": Kind.TRANSFORM_XOR, "rotate": Kind.TRANSFORM_ROTATE}.get(
-        kind, Kind.TRANSFORM_SCALE
-    )
-    return _operate(request, lattice, form, f"{kind}_form", run, (job_kind, body))
+lattice_path = _computation_page(PATH)
+lattice_neighbors = _computation_page(NEIGHBORS)
+lattice_transform = _computation_page(None)
 
 
 @require_POST
@@ -365,8 +287,8 @@ def lattice_delete(request: HttpRequest, lattice_id: Any) -> HttpResponse:
     lattice = _tenant_lattice(request, lattice_id)
     require_write_role(request, Role.MEMBER)
     try:
-        spend_call(request.tenant, request.user)
-        services.delete_lattice(tenant=request.tenant, actor=request.user, lattice=lattice)
+        spend_call(request.caller)
+        services.delete_lattice(request.caller, lattice)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("lattices:detail", lattice_id=lattice.pk)

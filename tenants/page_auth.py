@@ -4,7 +4,8 @@ The API carries its tenant in the token; a browser session carries it in the
 session (chosen at login, switched from the header). Every tenant page goes
 through `tenant_required` / `role_required`, which load the active membership of
 `request.user` in the session's tenant and expose `request.tenant`,
-`request.membership` and `request.can` (role checks for templates). A membership
+`request.membership`, `request.can` (role checks for templates) and `request.caller`,
+the AuthContext (method "session") that services take, as the API's `request.auth`. A membership
 that was removed or deactivated, or a deactivated user, ends the session at once,
 like the API refuses such a token.
 """
@@ -27,6 +28,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from accounts import two_factor
+from tenants.context import AuthContext
 from tenants.models import Membership, Role, Tenant, role_at_least
 
 SESSION_TENANT_KEY = "catalytic_tenant_id"
@@ -79,10 +81,20 @@ def _attach(request: HttpRequest, membership: Membership) -> None:
     request.tenant = membership.tenant  # type: ignore[attr-defined]
     request.can = RoleCan(membership.role)  # type: ignore[attr-defined]
     user = request.user
+    # Built on first use: most pages only read, and never need it.
+    request.caller = SimpleLazyObject(  # type: ignore[attr-defined]
+        lambda: _session_caller(membership, user)
+    )
     # For the header's workspace switcher; only queried when a page shows it.
     request.memberships = SimpleLazyObject(  # type: ignore[attr-defined]
         lambda: list(active_memberships(user))
     )
+
+
+def _session_caller(membership: Membership, user: Any) -> AuthContext:
+    caller = AuthContext.of_membership(membership, method="session")
+    caller.remember_user(user)
+    return caller
 
 
 def current_membership(request: HttpRequest) -> Membership | None:

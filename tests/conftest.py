@@ -19,6 +19,7 @@ from accounts.sessions import issue_token_pair
 from accounts.tokens import AccessToken
 from billing.models import Plan, Subscription
 from billing.seeding import seed_plans
+from tenants.context import AuthContext
 from tenants.models import Membership, Role, Tenant
 
 PASSWORD = "correct-horse-battery-staple-42"
@@ -80,6 +81,20 @@ def make_tenant(name: str, plan: Plan, **fields: Any) -> Tenant:
     )
     Subscription.objects.create(tenant=tenant, plan=plan, status=Subscription.Status.ACTIVE)
     return tenant
+
+
+def caller_for(
+    tenant: Tenant, user: Any = None, *, api_key_id: Any = None, method: str = "jwt"
+) -> AuthContext:
+    """The caller of a service call a test makes directly: `user` of `tenant`, or (no user)
+    an API key of it. Services check no role, so the role is the one computing needs."""
+    return AuthContext.of_tenant(
+        tenant,
+        role=Role.MEMBER,
+        method="api_key" if user is None else method,
+        user_id=None if user is None else user.pk,
+        api_key_id=api_key_id,
+    )
 
 
 def make_member(tenant: Tenant, email: str, role: str) -> Membership:

@@ -49,14 +49,7 @@ class BackgroundSubmitMixin:
 
     def submit_job(self, lattice: Lattice, kind: str, data: dict[str, Any]) -> Response:
         request = {name: value for name, value in data.items() if name != "async"}
-        job = jobs.submit(
-            tenant=self.tenant,  # type: ignore[attr-defined]
-            actor=self.actor,  # type: ignore[attr-defined]
-            lattice=lattice,
-            kind=kind,
-            request=request,
-            api_key_id=self.api_key_id,  # type: ignore[attr-defined]
-        )
+        job = jobs.submit(self.context, lattice, kind=kind, request=request)  # type: ignore[attr-defined]
         body = s.JobSerializer(job).data
         location = self.request.build_absolute_uri(body["url"])  # type: ignore[attr-defined]
         return Response(

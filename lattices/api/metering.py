@@ -13,7 +13,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing.usage import Caller, UsageResult, quota_exceeded_error, record_api_call
+from billing.usage import UsageResult, quota_exceeded_error, record_api_call
 from catalytic.errors import ServiceError
 from catalytic.metrics import QUOTA_REJECTIONS
 from tenants.permissions import auth_context
@@ -28,7 +28,7 @@ class MeteredProductAPIMixin:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         context = auth_context(request)
         assert context is not None  # the permission classes refused anonymous requests
-        usage = record_api_call(context, caller=Caller.of_context(context))
+        usage = record_api_call(context)
         if not usage.allowed:
             QUOTA_REJECTIONS.labels(limit="api_calls_per_month").inc()
             raise quota_exceeded_error(context, usage)

@@ -1,7 +1,9 @@
 """Request and response bodies of the lattice API.
 
-Request serializers check JSON shape only; the rules (coordinate ranges, blocked points,
-plan limits) are enforced by the services and the engine, which name the field at fault.
+Request serializers check JSON shape (types, lists, base64); the rules (coordinate ranges,
+blocked points, plan limits) are enforced by the services and the engine, which name the
+field at fault. A field refused with one of the product's own codes (`invalid_point`,
+`invalid_base64`) is refused with that code (lattices.api.views).
 
 Integers that can exceed 2^53 (vertex and edge counts, adjacency-list bytes, neighbour
 counts) are returned as decimal strings: JSON numbers that large lose digits in JavaScript.
@@ -9,6 +11,8 @@ counts) are returned as decimal strings: JSON numbers that large lose digits in 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.urls import reverse
@@ -18,6 +22,7 @@ from rest_framework import serializers
 from catalytic.timestamps import iso_utc
 from lattices import engine
 from lattices.models import Job, Lattice, LatticeOperation
+from lattices.operations import MAX_KEY_LENGTH
 
 POINT_SCHEMA = {
     "type": "array",
@@ -56,7 +61,15 @@ class PointField(serializers.JSONField):
 
 @extend_schema_field(POINTS_SCHEMA)
 class PointsField(serializers.JSONField):
-    """A list of coordinates, checked by the engine as a whole (fast for 10,000 points)."""
+    """A list of coordinates, each checked by the engine (fast for 10,000 points)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if not isinstance(value, list):
+            raise serializers.ValidationError(
+                "Must be a list of points, each a list of coordinates.", code="invalid_point"
+            )
+        return value
 
 
 @extend_schema_field(OBSTACLES_SCHEMA)
@@ -109,7 +122,14 @@ class XorSerializer(ComputationRequest):
         trim_whitespace=False,
         help_text="Base64 of at most 1 MiB (1,048,576 bytes).",
     )
-    key = serializers.CharField(max_length=1024, trim_whitespace=False)
+    key = serializers.CharField(max_length=MAX_KEY_LENGTH, trim_whitespace=False)
+
+    def validate_data(self, value: str) -> str:
+        try:
+            base64.b64decode("".join(value.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError("Not valid base64.", code="invalid_base64")
+        return value
 
 
 class RotateSerializer(ComputationRequest):
@@ -126,13 +146,6 @@ class ScaleSerializer(ComputationRequest):
     type = serializers.ChoiceField(choices=["scale"])
     size = serializers.IntegerField(help_text="Points per axis of the target lattice.")
     points = PointsField(help_text="At most 10,000 points of this lattice.")
-
-
-TRANSFORM_REQUESTS: dict[str, tuple[type[serializers.Serializer], str]] = {
-    "xor": (XorSerializer, LatticeOperation.Kind.TRANSFORM_XOR),
-    "rotate": (RotateSerializer, LatticeOperation.Kind.TRANSFORM_ROTATE),
-    "scale": (ScaleSerializer, LatticeOperation.Kind.TRANSFORM_SCALE),
-}
 
 
 # --- responses --------------------------------------------------------------------------

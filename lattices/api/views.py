@@ -2,15 +2,14 @@
 
 Views only translate HTTP to service calls: scoping comes from TenantScopedViewSet (another
 tenant's lattice is a 404), roles from ReadOrRole (viewers read only; computing is a
-member's action), metering from MeteredProductAPIMixin, and every rule from the services.
+member's action), metering from MeteredProductAPIMixin, every rule from the services, and
+each computation's input and service from its description (lattices.computations); the
+caller is `request.auth`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import uuid
-from typing import Any, NoReturn
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
@@ -21,9 +20,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from catalytic.errors import ServiceError
 from catalytic.openapi import errors
@@ -31,13 +30,12 @@ from lattices import operations, services
 from lattices.api import serializers as s
 from lattices.api.job_views import ACCEPTED, BackgroundSubmitMixin
 from lattices.api.metering import MeteredProductAPIMixin
+from lattices.computations import NEIGHBORS, PATH, TRANSFORMS, Computation
 from lattices.exceptions import InvalidRequest
 from lattices.models import Lattice, LatticeOperation
 from tenants import idempotency
 from tenants.permissions import ReadOrRole, TenantActive
 from tenants.viewsets import TenantScopedViewSet
-
-Kind = LatticeOperation.Kind
 
 LATTICE_EXAMPLE = {
     "id": "172861ab-2c58-4e20-bcf3-025291069d06",
@@ -66,6 +64,23 @@ DESCRIPTIONS = {
     429: "`quota_exceeded`: monthly API calls spent; or, with `async`, `too_many_jobs`: the "
     "plan's `max_concurrent_jobs` are queued or running. See `Retry-After`.",
 }
+
+
+# Field codes of the product's own (lattices.api.serializers): a body refused only for
+# one of them is refused with that code rather than `validation_error`.
+PRODUCT_FIELD_CODES = frozenset({"invalid_point", "invalid_base64"})
+
+
+def _codes(errors: Any) -> set[str]:
+    if isinstance(errors, ErrorDetail):
+        return {str(errors.code)}
+    values = errors.values() if isinstance(errors, dict) else errors
+    return set().union(*(_codes(value) for value in values)) if values else set()
+
+
+def _rejection_code(errors: Any) -> str:
+    codes = _codes(errors)
+    return codes.pop() if len(codes) == 1 and codes <= PRODUCT_FIELD_CODES else "validation_error"
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -106,32 +121,29 @@ class LatticeViewSet(
             self.context.remember_tenant(lattice.tenant)
         return lattice
 
-    @property
-    def actor(self) -> Any:
-        # Programs using an API key act as the key, not as the person who created it.
-        return None if self.context.api_key_id is not None else self.request.user
-
-    @property
-    def api_key_id(self) -> uuid.UUID | None:
-        return self.context.api_key_id
-
-    def _reject(self, lattice: Lattice, kind: str, raw: Any, errors: Any, code: str) -> NoReturn:
-        """Record a request the engine never saw (bad shape), then refuse it with 400."""
-        operations.record_rejection(
-            tenant=self.tenant,
-            actor=self.actor,
-            lattice=lattice,
-            kind=kind,
-            raw=raw,
-            error=InvalidRequest("Some fields are invalid.", code=code, details=errors),
-            api_key_id=self.api_key_id,
-        )
-
-    def _validated(self, serializer_class: type[Serializer], lattice: Lattice, kind: str) -> Any:
-        serializer = serializer_class(data=self.request.data)
+    def _validated(self, computation: Computation, lattice: Lattice) -> dict[str, Any]:
+        """The computation's body; a malformed one is recorded and refused with 400."""
+        serializer = computation.serializer(data=self.request.data)
         if not serializer.is_valid():
-            self._reject(lattice, kind, self.request.data, serializer.errors, "validation_error")
-        return serializer.validated_data
+            operations.record_rejection(
+                self.context,
+                lattice,
+                kind=computation.kind,
+                raw=self.request.data,
+                error=InvalidRequest(
+                    "Some fields are invalid.",
+                    code=_rejection_code(serializer.errors),
+                    details=serializer.errors,
+                ),
+            )
+        return dict(serializer.validated_data)
+
+    def _compute(self, computation: Computation, lattice: Lattice) -> Response:
+        """Every computation action: validate, then run now or as a background job."""
+        body = self._validated(computation, lattice)
+        if body.pop("async"):
+            return self.submit_job(lattice, computation.kind, body)
+        return Response(computation.run(self.context, lattice, body, background=False).data)
 
     # --- lattices -------------------------------------------------------------------------
 
@@ -169,12 +181,7 @@ class LatticeViewSet(
     def create(self, request: Request) -> Response:
         serializer = s.LatticeCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lattice = services.create_lattice(
-            tenant=self.tenant,
-            actor=self.actor,
-            api_key_id=self.api_key_id,
-            **serializer.validated_data,
-        )
+        lattice = services.create_lattice(self.context, **serializer.validated_data)
         return Response(s.LatticeSerializer(lattice).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -201,12 +208,7 @@ class LatticeViewSet(
         responses={204: None, **_errors(404)},
     )
     def destroy(self, request: Request, id: str) -> Response:
-        services.delete_lattice(
-            tenant=self.tenant,
-            actor=self.actor,
-            lattice=self.get_object(),
-            api_key_id=self.api_key_id,
-        )
+        services.delete_lattice(self.context, self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # --- computations ---------------------------------------------------------------------
@@ -215,7 +217,7 @@ class LatticeViewSet(
         summary="Shortest path between two points",
         description="Unobstructed lattices answer directly; obstructed ones are searched "
         "within the plan's search budget. No path is a 200 with `reachable: false`.",
-        request=s.PathSerializer,
+        request=PATH.serializer,
         parameters=[idempotency.PARAMETER],
         responses={200: s.PathResponseSerializer, 202: ACCEPTED, **_errors(400, 404, 409, 422)},
         examples=[
@@ -266,23 +268,11 @@ class LatticeViewSet(
     )
     @action(detail=True, methods=["post"], url_path="path", url_name="path")
     def find_path(self, request: Request, id: str) -> Response:
-        lattice = self.get_object()
-        data = self._validated(s.PathSerializer, lattice, Kind.PATH)
-        if data["async"]:
-            return self.submit_job(lattice, Kind.PATH, data)
-        outcome = operations.find_path(
-            tenant=self.tenant,
-            actor=self.actor,
-            lattice=lattice,
-            start=data["start"],
-            end=data["end"],
-            api_key_id=self.api_key_id,
-        )
-        return Response(outcome.data)
+        return self._compute(PATH, self.get_object())
 
     @extend_schema(
         summary="Count (and list) the points within an L1 radius",
-        request=s.NeighborsSerializer,
+        request=NEIGHBORS.serializer,
         parameters=[idempotency.PARAMETER],
         responses={
             200: s.NeighborsResponseSerializer,
@@ -292,29 +282,13 @@ class LatticeViewSet(
     )
     @action(detail=True, methods=["post"], url_path="neighbors", url_name="neighbors")
     def neighbors(self, request: Request, id: str) -> Response:
-        lattice = self.get_object()
-        data = self._validated(s.NeighborsSerializer, lattice, Kind.NEIGHBORS)
-        if data["async"]:
-            return self.submit_job(lattice, Kind.NEIGHBORS, data)
-        outcome = operations.count_neighbors(
-            tenant=self.tenant,
-            actor=self.actor,
-            lattice=lattice,
-            point=data["point"],
-            radius=data["radius"],
-            api_key_id=self.api_key_id,
-        )
-        return Response(outcome.data)
+        return self._compute(NEIGHBORS, self.get_object())
 
     @extend_schema(
         summary="Transform data or points: xor, rotate or scale",
         request=PolymorphicProxySerializer(
             component_name="Transform",
-            serializers={
-                "xor": s.XorSerializer,
-                "rotate": s.RotateSerializer,
-                "scale": s.ScaleSerializer,
-            },
+            serializers={name: computation.serializer for name, computation in TRANSFORMS.items()},
             resource_type_field_name="type",
         ),
         parameters=[idempotency.PARAMETER],
@@ -330,48 +304,15 @@ class LatticeViewSet(
     )
     @action(detail=True, methods=["post"], url_path="transform", url_name="transform")
     def transform(self, request: Request, id: str) -> Response:
-        lattice = self.get_object()
+        lattice = self.get_object()  # another tenant's lattice is a 404 whatever the body
         kind_name = request.data.get("type") if isinstance(request.data, dict) else None
-        if not isinstance(kind_name, str) or kind_name not in s.TRANSFORM_REQUESTS:
+        if not isinstance(kind_name, str) or kind_name not in TRANSFORMS:
             raise ServiceError(
                 "Some fields are invalid.",
                 code="validation_error",
-                details={"type": [f"Choose one of: {', '.join(s.TRANSFORM_REQUESTS)}."]},
+                details={"type": [f"Choose one of: {', '.join(TRANSFORMS)}."]},
             )
-        serializer_class, kind = s.TRANSFORM_REQUESTS[kind_name]
-        data = self._validated(serializer_class, lattice, kind)
-        common = {
-            "tenant": self.tenant,
-            "actor": self.actor,
-            "lattice": lattice,
-            "api_key_id": self.api_key_id,
-        }
-        if kind == Kind.TRANSFORM_XOR:
-            try:
-                payload = base64.b64decode("".join(data["data"].split()), validate=True)
-            except (binascii.Error, ValueError):
-                self._reject(
-                    lattice,
-                    kind,
-                    {"type": "xor", "data_length": len(data["data"])},
-                    {"data": ["Not valid base64."]},
-                    "invalid_base64",
-                )
-        if data["async"]:
-            return self.submit_job(lattice, kind, data)
-        if kind == Kind.TRANSFORM_XOR:
-            outcome = operations.xor_transform(**common, data=payload, key=data["key"])
-        elif kind == Kind.TRANSFORM_ROTATE:
-            outcome = operations.rotate_points(
-                **common,
-                axes=data["axes"],
-                k=data["k"],
-                points=data["points"],
-                inverse=data["inverse"],
-            )
-        else:
-            outcome = operations.scale_points(**common, size=data["size"], points=data["points"])
-        return Response(outcome.data)
+        return self._compute(TRANSFORMS[kind_name], lattice)
 
     @extend_schema(
         summary="The lattice's operation history, newest first",

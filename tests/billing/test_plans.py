@@ -101,13 +101,28 @@ def test_upgrade_suggestion_names_the_next_plan_that_fits(cast):
     assert upgrade_suggestion(cast.tenant, "max_lattices", wanted=10_000) == "enterprise"
 
 
-def test_init_db_brings_changed_plan_rows_back_in_line(plans):
-    Plan.objects.filter(code="starter").update(price_monthly=Decimal("1.00"), max_lattices=1)
+def test_init_db_creates_a_missing_plan_row_and_puts_rows_back_in_order(plans):
+    Plan.objects.filter(code="enterprise").delete()
+    Plan.objects.filter(code="starter").update(sort_order=9)
+    out = io.StringIO()
 
-    call_command("init_db", skip_migrate=True, stdout=io.StringIO())
+    call_command("init_db", skip_migrate=True, stdout=out)
 
+    assert "✓ Created plan: Enterprise ($499.00/month)" in out.getvalue()
+    assert "✓ Updated plan: Starter ($29.00/month)" in out.getvalue()
+    assert out.getvalue().count("Unchanged plan") == 2
+    assert list(Plan.objects.values_list("code", flat=True)) == [spec.code for spec in PLANS]
+
+
+def test_a_plan_rows_prices_and_limits_are_the_codes(plans):
     starter = Plan.objects.get(code="starter")
-    assert (starter.price_monthly, starter.max_lattices) == (Decimal("29.00"), 50)
+
+    assert (starter.name, starter.price_monthly, starter.max_lattices) == (
+        "Starter",
+        Decimal("29.00"),
+        50,
+    )
+    assert starter.spec is get_plan_spec("starter")
 
 
 def test_plans_endpoint_is_public_with_prices_and_limits(plans, anon):

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.models import UsageCounter
-from billing.usage import Caller, current_period, record_api_call
-from tests.conftest import PASSWORD
+from billing.usage import current_period, record_api_call
+from tests.conftest import PASSWORD, caller_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def test_the_dashboard_chart_renders_under_the_csp(page: Any, cast: Any, screens
         tenant=cast.tenant, period_start=current_period().start, api_calls=840
     )
     for _ in range(3):
-        record_api_call(cast.tenant, caller=Caller.of(user=cast.member.user))
+        record_api_call(caller_for(cast.tenant, cast.member.user))
 
     page.goto("/login/")
     page.get_by_label("Email", exact=True).fill(cast.owner.user.email)

@@ -40,12 +40,12 @@ def test_running_it_twice_changes_nothing():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_puts_a_drifted_plan_back_in_line():
+def test_it_puts_a_plan_row_out_of_order_back_in_line():
     run_init_db()
-    Plan.objects.filter(code="starter").update(max_lattices=7)
+    Plan.objects.filter(code="starter").update(sort_order=7)
     output = run_init_db()
     assert "✓ Updated plan: Starter ($29.00/month)" in output
-    assert Plan.objects.get(code="starter").max_lattices == 50
+    assert Plan.objects.get(code="starter").sort_order == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,10 +8,12 @@ import pytest
 from django.db import connection
 
 from billing.models import Plan, Subscription, UsageCounter
-from billing.usage import Caller, current_period
+from billing.usage import current_period
 from lattices import services
 from lattices.models import Lattice
+from tenants.context import AuthContext
 from tenants.models import Tenant
+from tests.conftest import caller_for
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +37,7 @@ def make_lattice(cast: Any) -> Any:
         tenant = tenant or cast.tenant
         owner = cast.owner if tenant == cast.tenant else cast.outsider
         return services.create_lattice(
-            tenant=tenant,
-            actor=owner.user,
+            caller_for(tenant, owner.user),
             name=name,
             dimensions=dimensions,
             size=size,
@@ -75,6 +76,6 @@ def calls_used(tenant: Tenant) -> int:
     return row.api_calls if row else 0
 
 
-def by(cast: Any) -> Caller:
+def by(cast: Any) -> AuthContext:
     """The caller of a metered call made outside a request: tenant A's member."""
-    return Caller.of(user=cast.member.user)
+    return caller_for(cast.tenant, cast.member.user)

@@ -15,6 +15,7 @@ from billing.models import Subscription
 from lattices import job_runner, jobs
 from lattices.models import Job, LatticeOperation
 from lattices.signals import job_finished
+from tests.conftest import caller_for
 from tests.lattices.conftest import calls_used
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +214,7 @@ def test_cancelling_a_queued_job_ends_it_and_the_worker_leaves_it(
 def test_cancelling_a_running_job_discards_what_its_worker_computes(cast, make_lattice):
     lattice = make_lattice()
     job = jobs.submit(
-        tenant=cast.tenant, actor=cast.member.user, lattice=lattice, kind="path", request=PATH_BODY
+        caller_for(cast.tenant, cast.member.user), lattice=lattice, kind="path", request=PATH_BODY
     )
     token = job_runner.claim(job.pk)
     jobs.cancel(tenant=cast.tenant, job=job)
@@ -227,7 +228,7 @@ def test_cancelling_a_running_job_discards_what_its_worker_computes(cast, make_l
 def test_a_redelivered_job_runs_once_unless_its_worker_died(cast, make_lattice, monkeypatch):
     lattice = make_lattice()
     job = jobs.submit(
-        tenant=cast.tenant, actor=cast.member.user, lattice=lattice, kind="path", request=PATH_BODY
+        caller_for(cast.tenant, cast.member.user), lattice=lattice, kind="path", request=PATH_BODY
     )
     job_runner.claim(job.pk)  # a worker took it and is still computing
 
@@ -360,3 +361,22 @@ def test_finished_jobs_are_pruned_after_the_retention_period(cast, make_lattice)
     assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, queued.pk}
     assert not Job.objects.filter(pk=old.pk).exists()
     assert jobs.prune() == 0
+
+
+def test_a_job_submitted_with_an_api_key_runs_as_the_key(
+    cast, client_for, make_lattice, django_capture_on_commit_callbacks
+):
+    lattice = make_lattice()
+    created = client_for(cast.owner).post(
+        "/api/tenants/api-keys", {"name": "etl", "scope": "write"}, format="json"
+    )
+    program = client_for(cast.member)  # any client; the key replaces its credentials
+    program.credentials(HTTP_X_API_KEY=created.json()["key"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(program, lattice)
+
+    job = program.get(response.json()["job"]["url"]).json()
+    assert job["status"] == "succeeded", job
+    operation = LatticeOperation.objects.get(pk=job["result"]["operation_id"])
+    assert (operation.actor, str(operation.api_key_id)) == (None, created.json()["id"])

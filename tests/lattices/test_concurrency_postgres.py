@@ -16,14 +16,14 @@ from django.db import connection
 
 from accounts.models import ApiKey
 from billing.models import DailyUsage, UsageCounter, UsageWarning
-from billing.usage import Caller, current_period, record_api_call
+from billing.usage import current_period, history_key, record_api_call
 from lattices import services
 from lattices.exceptions import PlanLimitExceeded
 from lattices.models import Lattice
 from notifications.models import Kind, OutboxMessage
 from tenants.models import Tenant
-from tests.conftest import bearer_client
-from tests.lattices.conftest import by, calls_used
+from tests.conftest import bearer_client, caller_for
+from tests.lattices.conftest import calls_used
 
 # Flushing only these apps' tables between tests (not dj-stripe's many) keeps them quick.
 AVAILABLE_APPS = [
@@ -72,8 +72,8 @@ def test_spending_the_last_calls_never_exceeds_the_quota(cast, set_calls_used):
     set_calls_used(cast.tenant, 990)  # Free: 1000 a month
 
     def spend(_: int) -> list[bool]:
-        tenant = Tenant.objects.get(pk=cast.tenant.pk)
-        return [record_api_call(tenant, caller=by(cast)).allowed for _ in range(5)]
+        caller = caller_for(Tenant.objects.get(pk=cast.tenant.pk), cast.member.user)
+        return [record_api_call(caller).allowed for _ in range(5)]
 
     outcomes = run_in_threads(8, spend)
 
@@ -85,8 +85,8 @@ def test_no_count_is_lost_when_the_months_row_is_created_concurrently(cast, set_
     set_plan(cast.tenant, "enterprise")  # unlimited: every call must be counted
 
     def spend(_: int) -> list[int]:
-        tenant = Tenant.objects.get(pk=cast.tenant.pk)
-        return [record_api_call(tenant, caller=by(cast)).used for _ in range(25)]
+        caller = caller_for(Tenant.objects.get(pk=cast.tenant.pk), cast.member.user)
+        return [record_api_call(caller).used for _ in range(25)]
 
     used = run_in_threads(8, spend)
 
@@ -115,7 +115,7 @@ def test_concurrent_creations_never_exceed_max_lattices(cast, make_lattice):
         tenant = Tenant.objects.get(pk=cast.tenant.pk)
         try:
             services.create_lattice(
-                tenant=tenant, actor=cast.member.user, name=f"race-{index}", dimensions=2, size=5
+                caller_for(tenant, cast.member.user), name=f"race-{index}", dimensions=2, size=5
             )
         except PlanLimitExceeded:
             return ["refused"]
@@ -134,7 +134,7 @@ def spent_before(cast: Any, calls: int) -> None:
     DailyUsage.objects.create(
         tenant=cast.tenant,
         day=period.start,
-        who=Caller.of(user=cast.owner.user).who,
+        who=history_key(caller_for(cast.tenant, cast.owner.user)),
         user=cast.owner.user,
         calls=calls,
     )
@@ -149,16 +149,21 @@ def history_total(tenant: Tenant) -> int:
 def test_the_history_adds_up_to_the_counter_under_concurrent_calls(cast):
     spent_before(cast, 960)
     callers = [
-        Caller.of(user=cast.member.user),
-        Caller.of(user=cast.admin.user),
-        Caller(api_key_id=ApiKey.objects.create(tenant=cast.tenant, name="ci", prefix="p1").pk),
-        Caller(api_key_id=ApiKey.objects.create(tenant=cast.tenant, name="etl", prefix="p2").pk),
+        caller_for(cast.tenant, cast.member.user),
+        caller_for(cast.tenant, cast.admin.user),
+        caller_for(
+            cast.tenant,
+            api_key_id=ApiKey.objects.create(tenant=cast.tenant, name="ci", prefix="p1").pk,
+        ),
+        caller_for(
+            cast.tenant,
+            api_key_id=ApiKey.objects.create(tenant=cast.tenant, name="etl", prefix="p2").pk,
+        ),
     ]
 
     def spend(index: int) -> list[tuple[str, bool]]:
-        tenant = Tenant.objects.get(pk=cast.tenant.pk)
         caller = callers[index % len(callers)]
-        return [(caller.who, record_api_call(tenant, caller=caller).allowed) for _ in range(10)]
+        return [(history_key(caller), record_api_call(caller).allowed) for _ in range(10)]
 
     outcomes = run_in_threads(8, spend)
 
@@ -166,8 +171,8 @@ def test_the_history_adds_up_to_the_counter_under_concurrent_calls(cast):
     assert calls_used(cast.tenant) == 1000
     assert history_total(cast.tenant) == 1000  # exactly the counter
     for caller in callers:
-        spent = sum(allowed for who, allowed in outcomes if who == caller.who)
-        recorded = DailyUsage.objects.filter(tenant=cast.tenant, who=caller.who)
+        spent = sum(allowed for who, allowed in outcomes if who == history_key(caller))
+        recorded = DailyUsage.objects.filter(tenant=cast.tenant, who=history_key(caller))
         assert sum(recorded.values_list("calls", flat=True)) == spent
 
 
@@ -175,9 +180,8 @@ def test_many_calls_crossing_together_send_each_warning_once(cast):
     spent_before(cast, 790)
 
     def spend(index: int) -> list[int]:
-        tenant = Tenant.objects.get(pk=cast.tenant.pk)
-        caller = Caller.of(user=cast.member.user)
-        return [record_api_call(tenant, caller=caller).used for _ in range(30)]
+        caller = caller_for(Tenant.objects.get(pk=cast.tenant.pk), cast.member.user)
+        return [record_api_call(caller).used for _ in range(30)]
 
     used = run_in_threads(8, spend)
 
@@ -197,7 +201,7 @@ def test_deleting_a_lattice_while_it_computes_answers_cleanly(cast):
     # lattice gone (404); the deletion itself never fails (it was a 503 once).
     for round_ in range(3):
         lattice = services.create_lattice(
-            tenant=cast.tenant, actor=cast.owner.user, name=f"race {round_}", dimensions=2, size=10
+            caller_for(cast.tenant, cast.owner.user), name=f"race {round_}", dimensions=2, size=10
         )
         url = f"/api/lattices/{lattice.id}"
         body = {"start": [0, 0], "end": [9, 9]}

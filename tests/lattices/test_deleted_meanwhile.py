@@ -9,16 +9,16 @@ from django.db import transaction
 from lattices import services
 from lattices.models import Lattice, LatticeOperation
 from lattices.operations import record_operation
+from tests.conftest import caller_for
 
 
 def run_on_deleted_lattice(cast) -> LatticeOperation:
     lattice = services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="gone", dimensions=2, size=4
+        caller_for(cast.tenant, cast.owner.user), name="gone", dimensions=2, size=4
     )
     Lattice.objects.filter(pk=lattice.pk).delete()
     return record_operation(
-        tenant=cast.tenant,
-        actor=cast.owner.user,
+        caller_for(cast.tenant, cast.owner.user),
         lattice=lattice,
         kind=LatticeOperation.Kind.PATH,
         parameters={"start": [0, 0], "end": [3, 3]},
@@ -38,7 +38,7 @@ def test_inside_a_transaction_the_rest_of_it_survives(cast):
     with transaction.atomic():
         operation = run_on_deleted_lattice(cast)
         kept = services.create_lattice(
-            tenant=cast.tenant, actor=cast.owner.user, name="kept", dimensions=2, size=3
+            caller_for(cast.tenant, cast.owner.user), name="kept", dimensions=2, size=3
         )
 
     assert not LatticeOperation.objects.filter(pk=operation.pk).exists()

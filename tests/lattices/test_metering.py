@@ -114,8 +114,8 @@ def test_a_new_month_starts_a_new_counter(cast):
     january = datetime(2031, 1, 31, 23, 59, 59, tzinfo=UTC)
     february = datetime(2031, 2, 1, 0, 0, 0, tzinfo=UTC)
 
-    first = record_api_call(cast.tenant, caller=by(cast), now=january)
-    second = record_api_call(cast.tenant, caller=by(cast), now=february)
+    first = record_api_call(by(cast), now=january)
+    second = record_api_call(by(cast), now=february)
 
     assert (first.used, second.used) == (1, 1)
     assert first.retry_after == 1
@@ -134,7 +134,7 @@ def test_december_rolls_over_into_january():
 def test_record_api_call_never_passes_the_limit(cast, set_calls_used):
     set_calls_used(cast.tenant, 998)
 
-    results = [record_api_call(cast.tenant, caller=by(cast)) for _ in range(4)]
+    results = [record_api_call(by(cast)) for _ in range(4)]
 
     assert [r.allowed for r in results] == [True, True, False, False]
     assert [r.used for r in results] == [999, 1000, 1000, 1000]

@@ -14,6 +14,7 @@ from catalytic.errors import ServiceError
 from lattices import engine, operations, services
 from lattices.exceptions import TenantSuspended
 from lattices.models import _ENGINE_CACHE, Lattice, LatticeOperation
+from tests.conftest import caller_for
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +56,7 @@ def test_a_stored_lattice_answers_like_networkx_on_the_original(cast, set_plan, 
     d, n, obstacles = spec
     original = engine.Lattice(d, n, obstacles)
     created = services.create_lattice(
-        tenant=cast.tenant,
-        actor=cast.owner.user,
+        caller_for(cast.tenant, cast.owner.user),
         name="p",
         dimensions=d,
         size=n,
@@ -75,7 +75,7 @@ def test_a_stored_lattice_answers_like_networkx_on_the_original(cast, set_plan, 
         end = data.draw(st.sampled_from(free))
 
         outcome = operations.find_path(
-            tenant=cast.tenant, actor=cast.owner.user, lattice=stored, start=start, end=end
+            caller_for(cast.tenant, cast.owner.user), lattice=stored, start=start, end=end
         )
 
         graph = grid_graph(d, n)
@@ -95,7 +95,7 @@ def test_operations_by_api_key_record_the_key_not_a_user(cast, make_lattice):
     key_id = uuid.uuid4()
 
     outcome = operations.count_neighbors(
-        tenant=cast.tenant, actor=None, lattice=lattice, point=[0, 0], radius=1, api_key_id=key_id
+        caller_for(cast.tenant, api_key_id=key_id), lattice=lattice, point=[0, 0], radius=1
     )
 
     operation = LatticeOperation.objects.get(pk=outcome.operation.pk)
@@ -107,11 +107,11 @@ def test_services_refuse_another_tenants_lattice(cast, make_lattice):
 
     with pytest.raises(ServiceError) as refused:
         operations.find_path(
-            tenant=cast.tenant, actor=cast.owner.user, lattice=theirs, start=[0, 0], end=[1, 1]
+            caller_for(cast.tenant, cast.owner.user), lattice=theirs, start=[0, 0], end=[1, 1]
         )
     assert refused.value.status == 404
     with pytest.raises(ServiceError):
-        services.delete_lattice(tenant=cast.tenant, actor=cast.owner.user, lattice=theirs)
+        services.delete_lattice(caller_for(cast.tenant, cast.owner.user), lattice=theirs)
     assert Lattice.objects.filter(pk=theirs.pk).exists()
     assert not LatticeOperation.objects.exists()
 
@@ -123,9 +123,9 @@ def test_services_refuse_a_suspended_tenant(cast, make_lattice):
 
     with pytest.raises(TenantSuspended):
         services.create_lattice(
-            tenant=cast.tenant, actor=cast.owner.user, name="x", dimensions=2, size=5
+            caller_for(cast.tenant, cast.owner.user), name="x", dimensions=2, size=5
         )
     with pytest.raises(TenantSuspended):
         operations.find_path(
-            tenant=cast.tenant, actor=cast.owner.user, lattice=lattice, start=[0, 0], end=[1, 1]
+            caller_for(cast.tenant, cast.owner.user), lattice=lattice, start=[0, 0], end=[1, 1]
         )

@@ -12,9 +12,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
-from billing.usage import Caller, record_api_call
+from billing.usage import record_api_call
 from tenants.models import Role
-from tests.conftest import bearer_client, make_member
+from tests.conftest import bearer_client, caller_for, make_member
 from tests.lattices.conftest import calls_used
 
 pytestmark = pytest.mark.django_db
@@ -67,8 +67,7 @@ def test_each_call_is_counted_on_its_day_for_the_member_or_key_that_made_it(cast
 
 def test_it_answers_one_entry_per_day_of_the_range_calls_or_not(cast):
     record_api_call(
-        cast.tenant,
-        caller=Caller.of(user=cast.admin.user),
+        caller_for(cast.tenant, cast.admin.user),
         now=datetime(2031, 3, 2, 23, 59, tzinfo=UTC),
     )
 
@@ -137,7 +136,7 @@ def test_the_csv_has_the_same_figures_as_the_json(cast, ask):
     member = bearer_client(cast.member)
     program, _ = key_client(cast)
     yesterday = timezone.now() - timedelta(days=1)
-    record_api_call(cast.tenant, caller=Caller.of(user=cast.owner.user), now=yesterday)
+    record_api_call(caller_for(cast.tenant, cast.owner.user), now=yesterday)
     for _ in range(2):
         member.get(LATTICES)
     program.get(LATTICES)

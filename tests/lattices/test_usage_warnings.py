@@ -65,7 +65,7 @@ def test_the_last_call_of_the_quota_sends_the_100_percent_warning_once(cast, set
 def test_members_and_viewers_are_not_emailed(cast, set_calls_used):
     set_calls_used(cast.tenant, 799)
 
-    record_api_call(cast.tenant, caller=by(cast))
+    record_api_call(by(cast))
 
     recipients = {to for to, _ in warnings_sent()}
     assert recipients == {"owner@acme.example", "admin@acme.example"}
@@ -73,17 +73,17 @@ def test_members_and_viewers_are_not_emailed(cast, set_calls_used):
 
 def test_each_threshold_is_sent_once_per_period(cast, set_calls_used):
     set_calls_used(cast.tenant, 799)
-    record_api_call(cast.tenant, caller=by(cast))
+    record_api_call(by(cast))
     # The count reaches 800 again (the counter was corrected, say): no second email.
     set_calls_used(cast.tenant, 799)
-    record_api_call(cast.tenant, caller=by(cast))
+    record_api_call(by(cast))
 
     assert len(warnings_sent()) == 2  # the owner's and the admin's, once
 
     # Next month is a new period.
     may = datetime(2031, 5, 20, tzinfo=UTC)
     for _ in range(800):
-        record_api_call(cast.tenant, caller=by(cast), now=may)
+        record_api_call(by(cast), now=may)
     assert len(warnings_sent()) == 4
     assert UsageWarning.objects.for_tenant(cast.tenant).count() == 2
 
@@ -92,7 +92,7 @@ def test_an_unlimited_plan_is_never_warned(cast, set_calls_used, set_plan):
     set_plan(cast.tenant, "enterprise")
     set_calls_used(cast.tenant, 10**6 - 1)
 
-    record_api_call(cast.tenant, caller=by(cast))
+    record_api_call(by(cast))
 
     assert warnings_sent() == []
     assert not UsageWarning.objects.exists()
@@ -107,11 +107,11 @@ def metering_statements(call: Any) -> list[str]:
 
 def test_a_call_that_crosses_no_threshold_costs_no_extra_query(cast, set_calls_used):
     set_calls_used(cast.tenant, 500)
-    record_api_call(cast.tenant, caller=by(cast))  # the day's history row exists now
+    record_api_call(by(cast))  # the day's history row exists now
 
-    statements = metering_statements(lambda: record_api_call(cast.tenant, caller=by(cast)))
+    statements = metering_statements(lambda: record_api_call(by(cast)))
 
-    assert len(statements) == (1 if connection.vendor == "postgresql" else 3)
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
     assert not any("usagewarning" in sql or "outbox" in sql for sql in statements)
 
 
@@ -119,7 +119,7 @@ def test_a_call_that_crosses_no_threshold_costs_no_extra_query(cast, set_calls_u
 def test_on_postgresql_a_metered_call_is_one_statement_even_the_days_first(cast, set_calls_used):
     set_calls_used(cast.tenant, 10)  # the month's row exists; today's history row does not
 
-    statements = metering_statements(lambda: record_api_call(cast.tenant, caller=by(cast)))
+    statements = metering_statements(lambda: record_api_call(by(cast)))
 
     assert len(statements) == 1
     assert statements[0].startswith("WITH spent AS (UPDATE billing_usagecounter")

@@ -15,7 +15,7 @@ from lattices.models import Lattice
 from notifications.models import OutboxMessage
 from tenants import audit
 from tenants.models import AuditEvent, Membership, Role
-from tests.conftest import PASSWORD, make_member
+from tests.conftest import PASSWORD, caller_for, make_member
 from workspaces.closing import close_tenant
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_a_member_deletes_their_account(cast, client_for, anon):
     pair = issue_token_pair(membership=cast.admin)
     key = create_api_key(tenant=cast.tenant, actor=user, name="mine", scope="write")
     lattice = services.create_lattice(
-        tenant=cast.tenant, actor=user, name="kept", dimensions=2, size=3
+        caller_for(cast.tenant, user), name="kept", dimensions=2, size=3
     )
     client = client_for(cast.admin)
 

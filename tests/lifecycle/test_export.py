@@ -13,6 +13,7 @@ from billing.models import UsageCounter
 from lattices import operations, services
 from tenants import audit
 from tenants.models import AuditEvent
+from tests.conftest import caller_for
 from workspaces import export
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +26,16 @@ def download(response: Any) -> dict:
 
 def populate(tenant: Any, actor: Any, *, name: str) -> Any:
     lattice = services.create_lattice(
-        tenant=tenant, actor=actor, name=name, dimensions=2, size=5, obstacles=[[1, 1], [2, 2]]
+        caller_for(tenant, actor), name=name, dimensions=2, size=5, obstacles=[[1, 1], [2, 2]]
     )
     services.create_lattice(
-        tenant=tenant,
-        actor=actor,
+        caller_for(tenant, actor),
         name=f"{name}-rule",
         dimensions=2,
         size=5,
         obstacles={"density": 0.1, "seed": 7},
     )
-    operations.count_neighbors(tenant=tenant, actor=actor, lattice=lattice, point=[0, 0], radius=1)
+    operations.count_neighbors(caller_for(tenant, actor), lattice=lattice, point=[0, 0], radius=1)
     UsageCounter.objects.create(tenant=tenant, period_start="2026-10-01", api_calls=12)
     audit.record("tenant.updated", tenant=tenant, actor=actor, target=f"marker:{name}")
     return lattice
@@ -139,7 +139,7 @@ def test_a_large_workspace_streams_in_chunks(cast, client_for, monkeypatch):
     lattice = populate(cast.tenant, cast.owner.user, name="big")
     for _ in range(40):
         operations.count_neighbors(
-            tenant=cast.tenant, actor=cast.owner.user, lattice=lattice, point=[0, 0], radius=1
+            caller_for(cast.tenant, cast.owner.user), lattice=lattice, point=[0, 0], radius=1
         )
     monkeypatch.setattr(export, "CHUNK_BYTES", 1024)
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from lattices import services
+from tests.conftest import caller_for
 from workspaces import export
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -35,7 +36,7 @@ def in_another_connection(work) -> None:
 
 def test_a_write_committed_while_the_export_streams_is_not_in_it(cast, client_for, monkeypatch):
     services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="before", dimensions=2, size=4
+        caller_for(cast.tenant, cast.owner.user), name="before", dimensions=2, size=4
     )
     monkeypatch.setattr(export, "CHUNK_BYTES", 1)  # one chunk per piece: pause mid-document
     response = client_for(cast.owner).get("/api/tenants/export")
@@ -50,7 +51,7 @@ def test_a_write_committed_while_the_export_streams_is_not_in_it(cast, client_fo
         read_only = cursor.fetchone()[0]
     in_another_connection(
         lambda: services.create_lattice(
-            tenant=cast.tenant, actor=cast.owner.user, name="meanwhile", dimensions=2, size=4
+            caller_for(cast.tenant, cast.owner.user), name="meanwhile", dimensions=2, size=4
         )
     )
     document = json.loads(first + b"".join(chunks))

@@ -21,7 +21,7 @@ from lattices.models import Lattice, LatticeOperation
 from notifications.models import OutboxMessage
 from tenants.invitations import invite_member
 from tenants.models import AuditEvent, Invitation, Membership, Role, Tenant
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, caller_for
 from workspaces.closing import close_tenant
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +29,9 @@ pytestmark = pytest.mark.django_db
 
 def with_data(tenant: Tenant, owner: User) -> None:
     lattice = services.create_lattice(
-        tenant=tenant, actor=owner, name="l", dimensions=2, size=4, obstacles=[[1, 1]]
+        caller_for(tenant, owner), name="l", dimensions=2, size=4, obstacles=[[1, 1]]
     )
-    operations.count_neighbors(tenant=tenant, actor=owner, lattice=lattice, point=[0, 0], radius=1)
+    operations.count_neighbors(caller_for(tenant, owner), lattice=lattice, point=[0, 0], radius=1)
     UsageCounter.objects.create(tenant=tenant, period_start="2026-10-01", api_calls=3)
     create_api_key(tenant=tenant, actor=owner, name="k", scope="read")
     invite_member(

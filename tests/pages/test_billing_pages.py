@@ -149,14 +149,15 @@ def test_invoices_come_from_our_database(billing, customer, fake_stripe, deliver
 # --- pricing ------------------------------------------------------------------------------
 
 
-def test_pricing_lists_the_plans_from_the_database(plans, browser_anon):
-    Plan.objects.filter(code="starter").update(name="Starter Plus", max_lattices=60)
+def test_pricing_lists_the_offered_plans_with_billing_plans_figures(plans, browser_anon):
+    # billing/plans.py says what a plan costs and allows; its row only whether it is offered.
+    Plan.objects.filter(code="enterprise").update(is_active=False)
 
     html = browser_anon.get("/pricing/").content.decode()
 
-    assert "Starter Plus" in html
-    assert "60 lattices" in html
+    assert "Starter" in html and "50 lattices" in html
     assert 'href="/signup/?plan=professional"' in html
+    assert 'href="/signup/?plan=enterprise"' not in html
     assert "Your plan" not in html
 
 

@@ -12,6 +12,7 @@ from billing.usage import current_period
 from lattices import operations, services
 from tenants import audit
 from tenants.models import Tenant
+from tests.conftest import caller_for
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def test_dashboard_shows_plan_status_usage_and_limits(cast, page_client):
         tenant=cast.tenant, period_start=current_period().start, api_calls=950
     )
     services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="A", dimensions=2, size=4
+        caller_for(cast.tenant, cast.owner.user), name="A", dimensions=2, size=4
     )
 
     html = page_client(cast.viewer).get("/dashboard/").content.decode()
@@ -36,16 +37,16 @@ def test_dashboard_shows_plan_status_usage_and_limits(cast, page_client):
 
 def test_recent_operations_are_the_tenants_own(cast, page_client):
     mine = services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="Mine", dimensions=2, size=4
+        caller_for(cast.tenant, cast.owner.user), name="Mine", dimensions=2, size=4
     )
     theirs = services.create_lattice(
-        tenant=cast.other_tenant, actor=cast.outsider.user, name="Theirs", dimensions=2, size=4
+        caller_for(cast.other_tenant, cast.outsider.user), name="Theirs", dimensions=2, size=4
     )
     operations.find_path(
-        tenant=cast.tenant, actor=cast.member.user, lattice=mine, start=[0, 0], end=[3, 3]
+        caller_for(cast.tenant, cast.member.user), lattice=mine, start=[0, 0], end=[3, 3]
     )
     operations.find_path(
-        tenant=cast.other_tenant, actor=cast.outsider.user, lattice=theirs, start=[0, 0], end=[1, 1]
+        caller_for(cast.other_tenant, cast.outsider.user), lattice=theirs, start=[0, 0], end=[1, 1]
     )
 
     html = page_client(cast.member).get("/dashboard/").content.decode()

@@ -10,6 +10,7 @@ import pytest
 from billing.usage import api_calls_used
 from lattices import job_runner, services
 from lattices.models import Job, Lattice
+from tests.conftest import caller_for
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def lattice(cast: Any) -> Lattice:
     return services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="Floor", dimensions=2, size=5
+        caller_for(cast.tenant, cast.owner.user), name="Floor", dimensions=2, size=5
     )
 
 
@@ -46,7 +47,8 @@ def test_every_computation_form_offers_run_in_background(cast, page_client, latt
             "transform/",
             {"type": "xor", "xor-data": "hello", "xor-key": "k"},
             "transform_xor",
-            {"data": base64.b64encode(b"hello").decode(), "key": "k"},
+            # The API's body, as POST /api/lattices/{id}/transform with "async" stores it.
+            {"type": "xor", "data": base64.b64encode(b"hello").decode(), "key": "k"},
         ),
     ],
 )
@@ -100,7 +102,7 @@ def test_a_second_background_job_on_free_is_refused_with_the_reason(cast, page_c
 
 def test_the_dashboard_lists_only_the_tenants_jobs(cast, page_client, lattice):
     theirs = services.create_lattice(
-        tenant=cast.other_tenant, actor=cast.outsider.user, name="Theirs", dimensions=2, size=5
+        caller_for(cast.other_tenant, cast.outsider.user), name="Theirs", dimensions=2, size=5
     )
     page_client(cast.outsider).post(
         f"/lattices/{theirs.pk}/path/", {"path-start": "0,0", "path-end": "1,1", "background": "1"}

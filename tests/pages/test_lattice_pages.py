@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from billing.models import Plan, Subscription, UsageCounter
+from billing.models import DailyUsage, Plan, Subscription, UsageCounter
 from billing.usage import api_calls_used
 from lattices import services
 from lattices.models import Lattice, LatticeOperation
 from tenants.models import Tenant
+from tests.conftest import caller_for
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,7 @@ WALL = [[2, 0], [2, 1], [2, 2], [2, 3]]
 @pytest.fixture
 def lattice(cast: Any) -> Lattice:
     return services.create_lattice(
-        tenant=cast.tenant,
-        actor=cast.owner.user,
+        caller_for(cast.tenant, cast.owner.user),
         name="Floor",
         dimensions=2,
         size=5,
@@ -34,7 +34,7 @@ def lattice(cast: Any) -> Lattice:
 @pytest.fixture
 def foreign_lattice(cast: Any) -> Lattice:
     return services.create_lattice(
-        tenant=cast.other_tenant, actor=cast.outsider.user, name="Theirs", dimensions=2, size=5
+        caller_for(cast.other_tenant, cast.outsider.user), name="Theirs", dimensions=2, size=5
     )
 
 
@@ -136,7 +136,7 @@ def test_over_the_dimension_limit_the_form_explains_and_links_the_upgrade(cast, 
 def test_at_the_lattice_limit_a_member_is_told_to_ask_for_an_upgrade(cast, page_client):
     for n in range(5):
         services.create_lattice(
-            tenant=cast.tenant, actor=cast.owner.user, name=f"L{n}", dimensions=1, size=3
+            caller_for(cast.tenant, cast.owner.user), name=f"L{n}", dimensions=1, size=3
         )
 
     page = page_client(cast.member).get("/lattices/new/").content.decode()
@@ -221,8 +221,7 @@ def test_find_path_draws_the_path_and_shows_it_as_text_and_json(cast, page_clien
 
 def test_an_unreachable_end_is_reported_not_drawn(cast, page_client):
     boxed = services.create_lattice(
-        tenant=cast.tenant,
-        actor=cast.owner.user,
+        caller_for(cast.tenant, cast.owner.user),
         name="Box",
         dimensions=2,
         size=4,
@@ -407,8 +406,7 @@ def test_a_suspended_tenant_can_look_but_not_operate(cast, page_client, lattice)
 def test_a_large_lattice_is_drawn_as_a_window_around_the_path(cast, page_client, plans):
     Subscription.objects.filter(tenant=cast.tenant).update(plan=Plan.objects.get(code="enterprise"))
     big = services.create_lattice(
-        tenant=Tenant.objects.get(pk=cast.tenant.pk),
-        actor=cast.owner.user,
+        caller_for(Tenant.objects.get(pk=cast.tenant.pk), cast.owner.user),
         name="Big",
         dimensions=2,
         size=500,
@@ -432,7 +430,7 @@ def test_a_large_lattice_is_drawn_as_a_window_around_the_path(cast, page_client,
 
 def test_a_3d_lattice_is_drawn_as_the_slice_through_the_start(cast, page_client):
     cube = services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="Cube", dimensions=3, size=4
+        caller_for(cast.tenant, cast.owner.user), name="Cube", dimensions=3, size=4
     )
 
     html = (
@@ -471,3 +469,19 @@ def test_a_computation_redirects_and_a_refresh_neither_runs_nor_meters_it_again(
     assert "Shortest path found" not in other
     stranger = page_client(cast.owner).get(f"/lattices/{lattice.pk}/?operation={operation.pk}")
     assert "Shortest path found" not in stranger.content.decode()
+
+
+def test_a_pages_computation_is_the_persons_and_counted_as_the_websites(cast, page_client, lattice):
+    response = page_client(cast.member).post(
+        f"/lattices/{lattice.pk}/neighbors/", {"nb-point": "1, 1", "nb-radius": "1"}
+    )
+
+    assert response.status_code == 302
+    operation = LatticeOperation.objects.get(lattice=lattice, kind="neighbors")
+    assert (operation.actor, operation.api_key_id) == (cast.member.user, None)
+    history = DailyUsage.objects.get(tenant=cast.tenant)
+    assert (history.who, history.user, history.calls) == (
+        f"web:{cast.member.user.pk}",
+        cast.member.user,
+        1,
+    )

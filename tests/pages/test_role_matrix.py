@@ -18,6 +18,7 @@ from lattices import services
 from notifications.models import OutboxMessage
 from tenants.invitations import invite_member
 from tenants.models import Invitation, Role
+from tests.conftest import caller_for
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +113,7 @@ def page_patterns() -> list[tuple[str, URLPattern]]:
 @pytest.fixture
 def objects(cast: Any) -> dict[str, Any]:
     lattice = services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="M", dimensions=2, size=3
+        caller_for(cast.tenant, cast.owner.user), name="M", dimensions=2, size=3
     )
     key = create_api_key(tenant=cast.tenant, actor=cast.owner.user, name="k", scope="read")
     invite_member(

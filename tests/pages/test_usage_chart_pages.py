@@ -13,17 +13,19 @@ from django.utils import timezone
 
 from accounts.models import ApiKey
 from billing.models import Subscription, UsageCounter
-from billing.usage import Caller, current_period, record_api_call
+from billing.usage import current_period, record_api_call
 from lattices import services
+from tenants.context import AuthContext
+from tests.conftest import caller_for
 
 pytestmark = pytest.mark.django_db
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def spend(cast: Any, calls: int, caller: Caller) -> None:
+def spend(cast: Any, calls: int, caller: AuthContext) -> None:
     for _ in range(calls):
-        assert record_api_call(cast.tenant, caller=caller).allowed
+        assert record_api_call(caller).allowed
 
 
 def chart_of(html: str) -> ET.Element:
@@ -43,8 +45,8 @@ def key(cast: Any) -> ApiKey:
 
 
 def test_the_dashboard_charts_the_month_with_title_desc_and_a_table(cast, page_client, key):
-    spend(cast, 3, Caller.of(user=cast.member.user))
-    spend(cast, 2, Caller(api_key_id=key.pk))
+    spend(cast, 3, caller_for(cast.tenant, cast.member.user))
+    spend(cast, 2, caller_for(cast.tenant, api_key_id=key.pk))
 
     html = page_client(cast.viewer).get("/dashboard/").content.decode()
 
@@ -71,9 +73,9 @@ def test_the_dashboard_charts_the_month_with_title_desc_and_a_table(cast, page_c
 
 
 def test_the_dashboard_says_who_used_the_calls(cast, page_client, key):
-    spend(cast, 3, Caller.of(user=cast.member.user))
-    spend(cast, 2, Caller(api_key_id=key.pk))
-    spend(cast, 1, Caller.of(user=cast.owner.user))
+    spend(cast, 3, caller_for(cast.tenant, cast.member.user))
+    spend(cast, 2, caller_for(cast.tenant, api_key_id=key.pk))
+    spend(cast, 1, caller_for(cast.tenant, cast.owner.user))
 
     html = page_client(cast.member).get("/dashboard/").content.decode()
 
@@ -87,7 +89,7 @@ def test_the_dashboard_says_who_used_the_calls(cast, page_client, key):
 
 
 def test_another_tenants_calls_are_not_in_the_chart(cast, page_client):
-    record_api_call(cast.other_tenant, caller=Caller.of(user=cast.outsider.user))
+    record_api_call(caller_for(cast.other_tenant, cast.outsider.user))
 
     html = page_client(cast.owner).get("/dashboard/").content.decode()
 
@@ -144,7 +146,7 @@ def test_an_unlimited_plan_has_no_quota_line_and_no_warning(cast, page_client, p
 
 
 def test_the_billing_page_has_the_chart_and_who_used_it(cast, page_client, no_stripe):
-    spend(cast, 2, Caller.of(user=cast.member.user))
+    spend(cast, 2, caller_for(cast.tenant, cast.member.user))
 
     html = page_client(cast.owner).get("/billing/").content.decode()
 
@@ -157,11 +159,11 @@ def test_the_billing_page_has_the_chart_and_who_used_it(cast, page_client, no_st
 
 def test_the_dashboard_splits_calls_between_the_api_and_the_website(cast, page_client):
     lattice = services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="Floor", dimensions=2, size=5
+        caller_for(cast.tenant, cast.owner.user), name="Floor", dimensions=2, size=5
     )
     member = page_client(cast.member)
     member.post(f"/lattices/{lattice.pk}/path/", {"path-start": "0, 0", "path-end": "1, 0"})
-    spend(cast, 2, Caller.of(user=cast.member.user))
+    spend(cast, 2, caller_for(cast.tenant, cast.member.user))
 
     html = page_client(cast.owner).get("/dashboard/").content.decode()
 

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from lattices import services
 from lattices.models import Lattice
+from tests.conftest import caller_for
 
 
 def shared_cache() -> bool:
@@ -29,14 +30,14 @@ def _real_services_only(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def lattice(cast: Any) -> Lattice:
     return services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="grid", dimensions=2, size=10
+        caller_for(cast.tenant, cast.owner.user), name="grid", dimensions=2, size=10
     )
 
 
 @pytest.fixture
 def foreign_lattice(cast: Any) -> Lattice:
     return services.create_lattice(
-        tenant=cast.other_tenant, actor=cast.outsider.user, name="theirs", dimensions=2, size=5
+        caller_for(cast.other_tenant, cast.outsider.user), name="theirs", dimensions=2, size=5
     )
 
 

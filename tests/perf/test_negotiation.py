@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lattices import services
-from tests.conftest import bearer_client
+from tests.conftest import bearer_client, caller_for
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def lattice_url(cast):
     lattice = services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="grid", dimensions=2, size=4
+        caller_for(cast.tenant, cast.owner.user), name="grid", dimensions=2, size=4
     )
     return f"/api/lattices/{lattice.id}"
 

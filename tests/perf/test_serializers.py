@@ -6,6 +6,7 @@ import pytest
 
 from lattices import services
 from lattices.api.serializers import LatticeSerializer
+from tests.conftest import caller_for
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("include_points", [False, True])
 def test_it_matches_the_field_based_rendering(cast, obstacles, include_points):
     lattice = services.create_lattice(
-        tenant=cast.tenant,
-        actor=cast.owner.user,
+        caller_for(cast.tenant, cast.owner.user),
         name="grid",
         dimensions=2,
         size=5,
@@ -35,7 +35,7 @@ def test_it_matches_the_field_based_rendering(cast, obstacles, include_points):
 
 def test_a_lattice_without_a_creator_renders_null(cast):
     lattice = services.create_lattice(
-        tenant=cast.tenant, actor=None, name="by a key", dimensions=2, size=3
+        caller_for(cast.tenant), name="by a key", dimensions=2, size=3
     )
 
     assert LatticeSerializer(lattice).data["created_by"] is None

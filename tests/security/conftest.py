@@ -18,7 +18,7 @@ from notifications.models import OutboxMessage
 from tenants.invitations import invite_member
 from tenants.models import Invitation, Membership, Role
 from tenants.page_auth import SESSION_TENANT_KEY
-from tests.conftest import access_token
+from tests.conftest import access_token, caller_for
 from webhooks.models import WebhookEndpoint
 
 # The seven callers of the matrix, in the order the issue lists them.
@@ -101,7 +101,7 @@ class TenantObjects:
 @pytest.fixture
 def tenant_a(cast: Any) -> TenantObjects:
     lattice = lattice_services.create_lattice(
-        tenant=cast.tenant, actor=cast.owner.user, name="secret-a", dimensions=2, size=4
+        caller_for(cast.tenant, cast.owner.user), name="secret-a", dimensions=2, size=4
     )
     write = create_api_key(tenant=cast.tenant, actor=cast.owner.user, name="w", scope="write")
     read = create_api_key(tenant=cast.tenant, actor=cast.owner.user, name="r", scope="read")
