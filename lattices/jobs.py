@@ -33,9 +33,9 @@ def submit(caller: AuthContext, lattice: Lattice, *, kind: str, request: dict[st
 
     `request` is the computation's validated API body (lattices.computations), which the
     worker runs as `caller` (lattices.job_runner.job_caller)."""
+    ensure_product_access(caller)
+    ensure_owned(caller.tenant_id, lattice)
     tenant = caller.tenant
-    ensure_product_access(tenant)
-    ensure_owned(tenant, lattice)
     allowed = plan_limit(caller, "max_concurrent_jobs") or 0
     with transaction.atomic():
         # SECURITY: the tenant row's lock serialises submissions of one tenant, so two
@@ -74,7 +74,7 @@ def submit(caller: AuthContext, lattice: Lattice, *, kind: str, request: dict[st
 def cancel(*, tenant: Tenant, job: Job) -> Job:
     """Cancel a queued or running job. A running computation finishes in its worker,
     but its outcome is discarded: the worker stores only under its claim on a running row."""
-    ensure_owned(tenant, job.lattice)
+    ensure_owned(tenant.pk, job.lattice)
     cancelled = (
         Job.objects.for_tenant(tenant)
         .filter(pk=job.pk, status__in=Job.ACTIVE)

@@ -131,7 +131,7 @@ def record_rejection(
     caller: AuthContext, lattice: Lattice, *, kind: str, raw: Any, error: ServiceError
 ) -> NoReturn:
     """Record a request refused before the engine ran (malformed input), then raise `error`."""
-    ensure_owned(caller.tenant, lattice)
+    ensure_owned(caller.tenant_id, lattice)
     parameters = bounded(raw) if isinstance(raw, dict) else {"body": bounded(raw)}
     if kind == Kind.TRANSFORM_XOR and isinstance(raw, dict):
         # SECURITY: never store the payload or the key, even of a refused request.
@@ -158,8 +158,8 @@ def _run(
     compute: Callable[[engine.Lattice], tuple[dict[str, Any], dict[str, Any]]],
     budget_limit: str = "search_budget",
 ) -> OperationOutcome:
-    ensure_product_access(caller.tenant)
-    ensure_owned(caller.tenant, lattice)
+    ensure_product_access(caller)
+    ensure_owned(caller.tenant_id, lattice)
     error: ServiceError | None = None
     data: dict[str, Any] = {}
     summary: dict[str, Any] = {}

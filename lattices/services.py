@@ -22,9 +22,12 @@ from tenants.context import AuthContext
 from tenants.models import Tenant
 
 
-def ensure_product_access(tenant: Tenant) -> None:
-    """A suspended (or deleted) tenant may log in and pay, but not use the product."""
-    if tenant.is_suspended:
+def ensure_product_access(caller: AuthContext) -> None:
+    """A suspended (or deleted) tenant may log in and pay, but not use the product.
+
+    The caller carries its tenant's status; the row is read only to give the reason."""
+    if not caller.tenant_active:
+        tenant = caller.tenant
         reason = f" ({tenant.suspended_reason})" if tenant.suspended_reason else ""
         raise TenantSuspended(
             f"This tenant is {tenant.status}{reason}; the product is unavailable until the "
@@ -33,10 +36,10 @@ def ensure_product_access(tenant: Tenant) -> None:
         )
 
 
-def ensure_owned(tenant: Tenant, lattice: Lattice) -> None:
+def ensure_owned(tenant_id: Any, lattice: Lattice) -> None:
     # SECURITY: callers fetch lattices through the scoped queryset already; this guards
     # the service boundary itself, so a page that forgets scoping still cannot cross tenants.
-    if lattice.tenant_id != tenant.pk:
+    if lattice.tenant_id != tenant_id:
         raise ServiceError("Lattice not found.", code="not_found", status=404)
 
 
@@ -82,8 +85,8 @@ def create_lattice(
     Invalid shapes are `InvalidRequest` (400) whatever the plan; valid ones beyond the plan
     are `PlanLimitExceeded` (402) naming the plan to upgrade to.
     """
+    ensure_product_access(caller)
     tenant = caller.tenant
-    ensure_product_access(tenant)
     try:
         spec = engine.Lattice(dimensions, size, obstacles)
     except engine.LatticeError as exc:
@@ -124,9 +127,9 @@ def create_lattice(
 
 def delete_lattice(caller: AuthContext, lattice: Lattice) -> None:
     """Delete a lattice and its operation history (usage already metered stays counted)."""
+    ensure_product_access(caller)
+    ensure_owned(caller.tenant_id, lattice)
     tenant = caller.tenant
-    ensure_product_access(tenant)
-    ensure_owned(tenant, lattice)
     with transaction.atomic():
         # Lock the row first: an operation being recorded meanwhile then waits for this
         # deletion and finds its lattice gone, instead of adding a history row that the

@@ -42,7 +42,7 @@ HISTORY_ROWS = 15
 
 def spend_call(caller: AuthContext) -> None:
     """One metered product call, as the API's MeteredProductAPIMixin spends it."""
-    services.ensure_product_access(caller.tenant)
+    services.ensure_product_access(caller)
     usage = record_api_call(caller)
     if not usage.allowed:
         raise quota_exceeded_error(caller, usage)

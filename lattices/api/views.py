@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -32,6 +32,7 @@ from lattices.api.job_views import ACCEPTED, BackgroundSubmitMixin
 from lattices.api.metering import MeteredProductAPIMixin
 from lattices.computations import NEIGHBORS, PATH, TRANSFORMS, Computation
 from lattices.exceptions import InvalidRequest
+from lattices.lookup import tenant_lattice
 from lattices.models import Lattice, LatticeOperation
 from tenants import idempotency
 from tenants.permissions import ReadOrRole, TenantActive
@@ -107,18 +108,12 @@ class LatticeViewSet(
     idempotent_actions = ("create", "find_path", "neighbors", "transform")
     computations = ("find_path", "neighbors", "transform")
 
-    def get_queryset(self) -> QuerySet:
-        queryset = super().get_queryset()
-        if self.action in self.computations:
-            # A computation needs its tenant and plan (the search budget, the operation row):
-            # read with the lattice, in its one query.
-            queryset = queryset.select_related("tenant__subscription__plan")
-        return queryset
-
     def get_object(self) -> Lattice:
-        lattice = super().get_object()
-        if self.action in self.computations:
-            self.context.remember_tenant(lattice.tenant)
+        # The one scoped read of every /api/lattices/{id}... call (lattices.lookup).
+        lattice = tenant_lattice(self.context.tenant_id, self.kwargs[self.lookup_field])
+        if lattice is None:
+            raise Http404
+        self.check_object_permissions(self.request, lattice)
         return lattice
 
     def _validated(self, computation: Computation, lattice: Lattice) -> dict[str, Any]:
