@@ -6,8 +6,8 @@ Each app's tests may add fixtures in tests/<app>/conftest.py; these are shared.
 from __future__ import annotations
 
 import contextlib
-import re
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
