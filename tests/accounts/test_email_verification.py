@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import signing
 
+from accounts.api_keys import create_api_key
 from accounts.email_verification import VERIFY_SALT
 from accounts.models import User
 from notifications.models import OutboxMessage
@@ -156,8 +157,6 @@ def test_resending_once_verified_is_a_409(cast, client_for):
 
 
 def test_an_api_key_is_not_a_person(cast, anon):
-    from accounts.api_keys import create_api_key
-
     key = create_api_key(tenant=cast.tenant, actor=cast.owner.user, name="ci", scope="write")
 
     response = anon.get("/api/users/me", HTTP_X_API_KEY=key.key)
