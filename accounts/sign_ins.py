@@ -32,8 +32,21 @@ def live_sign_ins(user: Any) -> QuerySet[TokenFamily]:
     )
 
 
-def end_sign_in(*, user: User, sign_in_id: uuid.UUID, request: Any = None) -> TokenFamily:
-    """End one of the person's live sign-ins; 404 `not_found` for any other id."""
+def end_sign_in(
+    *, user: User, sign_in_id: uuid.UUID, current: uuid.UUID | None = None, request: Any = None
+) -> TokenFamily:
+    """End one of the person's live sign-ins; 404 `not_found` for any other id.
+
+    The sign-in making the request (`current`) is refused with 409 `current_session`:
+    ending it is logging out (`POST /api/tenants/logout`), which also blacklists its
+    refresh token, and a list of sessions is for ending the *other* ones.
+    """
+    if current is not None and sign_in_id == current:
+        raise ServiceError(
+            "This is the session you are using: log out to end it.",
+            code="current_session",
+            status=409,
+        )
     with transaction.atomic():
         family = live_sign_ins(user).select_for_update(of=("self",)).filter(pk=sign_in_id).first()
         if family is None:

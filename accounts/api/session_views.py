@@ -84,12 +84,17 @@ class SessionListView(PersonView):
 
 class SessionView(PersonView):
     @extend_schema(
-        responses={204: None, **errors(401, 403, 404)},
-        summary="End one of your sign-ins: its tokens are refused from the next request "
-        "(another person's session id is a 404)",
+        responses={204: None, **errors(401, 403, 404, 409)},
+        summary="End one of your other sign-ins: its tokens are refused from the next "
+        "request (another person's session id is a 404; the one making this request is a "
+        "409 `current_session`: log out instead)",
     )
     def delete(self, request: Request, id: uuid.UUID, *args: Any, **kwargs: Any) -> Response:
-        sign_ins.end_sign_in(user=request.user, sign_in_id=id, request=request)
+        context = auth_context(request)
+        assert context is not None  # PersonView admitted a sign-in
+        sign_ins.end_sign_in(
+            user=request.user, sign_in_id=id, current=context.family, request=request
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -107,6 +107,18 @@ def test_another_persons_session_is_a_404_and_stays_live(cast, sign_in, who):
     assert bearer(victim["access_token"]).get("/api/tenants/current").status_code == 200
 
 
+def test_the_session_making_the_request_is_ended_by_logging_out(cast, sign_in):
+    me = sign_in()
+    client = bearer(me["access_token"])
+    [current] = client.get(URL).json()["sessions"]
+
+    response = client.delete(f"{URL}/{current['id']}")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "current_session"
+    assert client.get("/api/tenants/current").status_code == 200
+
+
 def test_an_unknown_or_already_ended_session_is_a_404(cast, sign_in):
     me = sign_in()
     sign_in(agent="Other/1.0")

@@ -101,7 +101,7 @@ ACCOUNT_OPERATIONS = {
     ("post", "/api/users/me/email"): {"400", "401", "403", "409", "429"},
     ("post", "/api/users/me/verify-email/resend"): {"401", "403", "409", "429"},
     ("get", "/api/users/me/sessions"): {"401", "403"},
-    ("delete", "/api/users/me/sessions/{id}"): {"401", "403", "404"},
+    ("delete", "/api/users/me/sessions/{id}"): {"401", "403", "404", "409"},
     ("post", "/api/users/me/sessions/end-others"): {"401", "403"},
     ("post", "/api/auth/verify-email"): {"400", "429"},
     ("post", "/api/auth/email-change/confirm"): {"400", "409", "429"},
