@@ -125,8 +125,7 @@ ROWS = [
         outsider=409,
         refused=409,
     ),
-    # A person's own account: everyone reaches their own; nobody reaches another's.
-    Row("accounts_api:me", "get", lambda c: "/api/users/me", ALL, 200),
+    # A person's email and sessions: everyone reaches their own; nobody another's.
     Row(
         "accounts_api:change-email",
         "post",
