@@ -4,15 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_two_factor_email_kind'),
+        ("notifications", "0003_two_factor_email_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='kind',
-            field=models.CharField(choices=[('welcome', 'Welcome'), ('password_reset', 'Password reset'), ('member_invitation', 'Member invitation'), ('payment_succeeded', 'Payment succeeded'), ('payment_failed', 'Payment failed'), ('trial_ending', 'Trial ending'), ('subscription_cancelled', 'Subscription cancelled'), ('account_suspended', 'Account suspended'), ('usage_warning', 'Usage warning'), ('notice', 'Notice'), ('workspace_closed', 'Workspace closed'), ('account_deleted', 'Account deleted'), ('two_factor', 'Two-factor sign-in changed'), ('email_verification', 'Email verification'), ('email_change_confirmation', 'Email change confirmation'), ('email_change_notice', 'Email change notice')], db_index=True, max_length=32),
+            model_name="outboxmessage",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("welcome", "Welcome"),
+                    ("password_reset", "Password reset"),
+                    ("member_invitation", "Member invitation"),
+                    ("payment_succeeded", "Payment succeeded"),
+                    ("payment_failed", "Payment failed"),
+                    ("trial_ending", "Trial ending"),
+                    ("subscription_cancelled", "Subscription cancelled"),
+                    ("account_suspended", "Account suspended"),
+                    ("usage_warning", "Usage warning"),
+                    ("notice", "Notice"),
+                    ("workspace_closed", "Workspace closed"),
+                    ("account_deleted", "Account deleted"),
+                    ("two_factor", "Two-factor sign-in changed"),
+                    ("email_verification", "Email verification"),
+                    ("email_change_confirmation", "Email change confirmation"),
+                    ("email_change_notice", "Email change notice"),
+                ],
+                db_index=True,
+                max_length=32,
+            ),
         ),
     ]
