@@ -141,6 +141,9 @@ def _pseudonymise_audit(*, user: User, alias: str) -> None:
             event.actor_id = None
             event.ip_address = None
             metadata.pop("user_agent", None)
+            # An address they asked to move to (account.email_change_requested) is theirs
+            # even if they never confirmed it.
+            metadata.pop("new_email", None)
             metadata["actor_alias"] = alias
         if event.target in targets:
             event.target = f"user:{alias}"

@@ -45,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the person proved they read mail at `email` (the sign-up link, an accepted
+    # invitation, a confirmed email change); None until then (accounts.email_verification).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -57,6 +60,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
@@ -86,6 +93,12 @@ class TokenFamily(models.Model):
     # When the newest refresh token of the family expires: pruned after that.
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the person sees in their list of sessions. Written when the sign-in starts and
+    # at each refresh (about every 15 minutes of use), never on an ordinary request, so
+    # the one query per request stays a read.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

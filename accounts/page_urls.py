@@ -11,7 +11,7 @@ instead of) accounts.urls. Then `accounts:login` and `accounts:jwks` both revers
 
 from django.urls import path
 
-from accounts import two_factor_pages, views
+from accounts import email_pages, session_pages, two_factor_pages, views
 from accounts import urls as accounts_urls
 
 app_name = "accounts"
@@ -31,6 +31,25 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/delete/", views.account_delete, name="account_delete"),
     path("account/two-factor/", two_factor_pages.two_factor_page, name="two_factor"),
+    path("account/sessions/", session_pages.sessions, name="sessions"),
+    path(
+        "account/sessions/end-others/",
+        session_pages.end_other_sessions,
+        name="sessions_end_others",
+    ),
+    path("account/sessions/<uuid:sign_in_id>/end/", session_pages.end_session, name="session_end"),
+    # Emailed links (accounts.email_verification): keep these formats.
+    path(
+        "account/verify-email/resend/",
+        email_pages.resend_verification,
+        name="verify_email_resend",
+    ),
+    path("account/verify-email/<str:token>/", email_pages.verify_email, name="verify_email"),
+    path(
+        "account/email/confirm/<str:token>/",
+        email_pages.confirm_email_change,
+        name="email_change_confirm",
+    ),
     path("api-keys/", views.api_key_list, name="api_keys"),
     path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     *accounts_urls.urlpatterns,

@@ -1,4 +1,5 @@
-"""Passwords and login emails: change them, or reset a forgotten password by email.
+"""Passwords: change one, or reset a forgotten one by email (login emails change through
+accounts.email_verification).
 
 Every password change ends all existing sessions of the user (accounts.sessions).
 """
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -24,7 +25,7 @@ from catalytic.ratelimits import normalise_email
 from tenants import audit
 from tenants.models import Membership
 
-# --- Changing the password or email ------------------------------------------
+# --- Changing the password ------------------------------------------
 
 
 def _wrong_password(field: str) -> ServiceError:
@@ -47,40 +48,6 @@ def change_password(
     if not user.check_password(current_password):
         raise _wrong_password("current_password")
     _replace_password(user, new_password, action="password.changed", request=request)
-
-
-def change_email(*, user: User, password: str, new_email: str, request: Any = None) -> User:
-    """Change the login email, proving the password; 409 `email_taken` if someone has it."""
-    if not user.check_password(password):
-        raise _wrong_password("password")
-    new_email = normalise_email(new_email)
-    if new_email == user.email:
-        return user
-    taken = ServiceError(
-        "Another account already uses this email.",
-        code="email_taken",
-        status=409,
-        details={"new_email": ["Another account already uses this email."]},
-    )
-    if User.objects.filter(email=new_email).exists():
-        raise taken
-    old_email = user.email
-    try:
-        with transaction.atomic():
-            User.objects.filter(pk=user.pk).update(email=new_email)
-            for tenant_id in user_tenant_ids(user):
-                audit.record(
-                    "account.email_changed",
-                    tenant=tenant_id,
-                    actor=user,
-                    request=request,
-                    target=f"user:{new_email}",
-                    previous_email=old_email,
-                )
-    except IntegrityError:
-        raise taken
-    user.email = new_email
-    return user
 
 
 # --- Password reset -----------------------------------------------------------

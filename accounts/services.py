@@ -1,7 +1,8 @@
 """Account services: log in, plus the one import point for sessions and passwords.
 
 Pages and the API call `accounts.services.<name>`; the work lives in
-accounts.sessions (tokens) and accounts.passwords (password and email changes).
+accounts.sessions (tokens), accounts.passwords (passwords) and
+accounts.email_verification (proving and changing the login email).
 Errors are ServiceErrors with stable codes, so the API returns them as they are and
 a page can show their `message`.
 """
@@ -13,9 +14,15 @@ from typing import Any
 from django_otp.models import Device
 
 from accounts import two_factor
+from accounts.email_verification import (
+    confirm_email_change,
+    request_email_change,
+    require_verified_email,
+    resend_verification,
+    verify_email,
+)
 from accounts.models import User
 from accounts.passwords import (
-    change_email,
     change_password,
     confirm_password_reset,
     password_reset_url,
@@ -41,22 +48,26 @@ from tenants.models import Membership
 __all__ = [
     "Session",
     "TokenPair",
-    "change_email",
     "change_password",
     "check_credentials",
     "check_second_factor",
     "choose_membership",
+    "confirm_email_change",
     "confirm_password_reset",
     "issue_token_pair",
     "login",
     "logout",
     "password_reset_url",
     "refresh",
+    "request_email_change",
     "request_password_reset",
+    "require_verified_email",
+    "resend_verification",
     "revoke_membership_sessions",
     "revoke_user_sessions",
     "start_session",
     "user_for_reset",
+    "verify_email",
 ]
 
 

@@ -29,6 +29,7 @@ from accounts.tokens import (
     require_claims,
     verified,
 )
+from catalytic.client_ip import client_ip
 from catalytic.errors import ServiceError
 from tenants import audit
 from tenants.context import AuthContext
@@ -57,12 +58,23 @@ class Session:
     tokens: TokenPair
 
 
-def issue_token_pair(*, membership: Membership, family: TokenFamily | None = None) -> TokenPair:
-    """An access + refresh pair for a membership, in a new session unless `family` is given."""
+def issue_token_pair(
+    *, membership: Membership, family: TokenFamily | None = None, request: Any = None
+) -> TokenPair:
+    """An access + refresh pair for a membership, in a new session unless `family` is given.
+
+    The session's last use, client IP and user agent (shown in the person's list of
+    sessions) are recorded here, at sign-in and each refresh, with the row this writes
+    anyway: never on an ordinary request.
+    """
     now = timezone.now()
     if family is None:
         family = TokenFamily(user=membership.user, membership=membership, created_at=now)
     family.expires_at = now + RefreshToken.lifetime
+    family.last_used_at = now
+    if request is not None:
+        family.ip_address = client_ip(request) or None
+        family.user_agent = request.META.get("HTTP_USER_AGENT", "")[:255]
     family.save()
     refresh, access = RefreshToken.issue(
         user=membership.user, tenant_id=membership.tenant_id, role=membership.role, family=family.pk
@@ -73,7 +85,7 @@ def issue_token_pair(*, membership: Membership, family: TokenFamily | None = Non
 def start_session(*, membership: Membership, request: Any = None, action: str = "") -> Session:
     """Tokens for a membership just proven (login, sign-up, accepted invitation)."""
     with transaction.atomic():
-        tokens = issue_token_pair(membership=membership)
+        tokens = issue_token_pair(membership=membership, request=request)
         update_last_login(None, membership.user)
         if action:
             audit.record(action, tenant=membership.tenant, actor=membership.user, request=request)
@@ -142,7 +154,7 @@ def refresh(*, refresh_token: str, request: Any = None) -> Session:
             if membership is None:
                 raise _refused()
             token.blacklist()
-            tokens = issue_token_pair(membership=membership, family=family)
+            tokens = issue_token_pair(membership=membership, family=family, request=request)
     if reused:
         logger.warning("refresh token reuse for user %s: sessions revoked", family.user_id)
         raise ServiceError(

@@ -15,3 +15,11 @@ account_deleting = Signal()
 # spends one of their recovery codes, with `user`, `event` ("enabled", "disabled",
 # "recovery_code_used") and, for the last, `left`: notifications emails the person.
 two_factor_changed = Signal()
+# Sent inside the transaction that asks a person to prove an address, with `user`,
+# `email` (where the link goes) and `url`: notifications queues the email in that
+# transaction, so a rollback sends nothing.
+email_verification_requested = Signal()
+
+# Sent inside the transaction of an email change request, with `user`, `new_email`,
+# `confirm_url`: the link goes to the new address, a notice to the old one (user.email).
+email_change_requested = Signal()

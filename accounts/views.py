@@ -355,7 +355,8 @@ def api_key_revoke(request: HttpRequest, key_id: Any) -> HttpResponse:
 @tenant_required
 @two_factor_exempt
 def account(request: HttpRequest) -> HttpResponse:
-    """Change password or email. Both need the current password (a stolen session is not enough)."""
+    """Change password or email. Both need the current password (a stolen session is not
+    enough); an email change also needs the link sent to the new address."""
     user = request.user
     password_form = ChangePasswordForm()
     email_form = ChangeEmailForm()
@@ -386,17 +387,21 @@ def account(request: HttpRequest) -> HttpResponse:
         email_form = ChangeEmailForm(request.POST)
         if email_form.is_valid():
             try:
-                services.change_email(
+                new_email = services.request_email_change(
                     user=user,
                     password=email_form.cleaned_data["password"],
                     new_email=email_form.cleaned_data["email"],
                     request=request,
                 )
             except ServiceError as exc:
-                email_form.add_service_error(exc, {"new_email": "email"})
+                email_form.add_service_error(exc)
                 status = page_status(exc)
             else:
-                messages.success(request, "Your email address has been changed.")
+                messages.success(
+                    request,
+                    f"We sent a link to {new_email}: your login email changes when you open "
+                    f"it. Until then you keep logging in with {user.email}.",
+                )
                 return redirect("accounts:account")
         else:
             status = 400

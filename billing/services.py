@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Subscription as StripeSubscription
 
+from accounts.email_verification import require_verified_email
 from billing.customers import ensure_customer
 from billing.models import Plan, Subscription
 from billing.plans import DEFAULT_PLAN_CODE, PlanSpec, get_plan_spec
@@ -129,7 +130,9 @@ def _set_local_plan(
 
 @stripe_errors()
 def start_checkout(*, tenant: Tenant, actor: Any, plan_code: str, interval: str) -> dict[str, str]:
-    """A Stripe Checkout session for a paid plan: {session_id, url}."""
+    """A Stripe Checkout session for a paid plan: {session_id, url}; the person starting
+    it must have proven their email (403 `email_unverified`)."""
+    require_verified_email(actor)
     require_billing()
     spec = _paid_spec(plan_code)
     plan = Plan.objects.get(code=spec.code)
@@ -241,6 +244,8 @@ def create_subscription(
     request: Any = None,
 ) -> Subscription:
     spec = get_plan_spec(plan_code)
+    if spec.is_paid:
+        require_verified_email(actor)
     with transaction.atomic():
         local = _lock_subscription(tenant)
         if current_stripe_subscription(tenant) is not None:

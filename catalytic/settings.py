@@ -230,6 +230,9 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Catalytic")
 # API keys: last_used_at is written at most once per interval per key.
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=env_int("API_KEY_TOUCH_SECONDS", 60, minimum=1))
 INVITATION_TTL = timedelta(days=env_int("INVITATION_TTL_DAYS", 7, minimum=1))
+# How long an emailed link proving an address works: sign-up's, and an email change's.
+EMAIL_VERIFICATION_TTL = timedelta(days=env_int("EMAIL_VERIFICATION_TTL_DAYS", 7, minimum=1))
+EMAIL_CHANGE_TTL = timedelta(hours=env_int("EMAIL_CHANGE_TTL_HOURS", 24, minimum=1))
 # How long staff can restore a closed workspace before purge_closed_tenants deletes its data.
 TENANT_CLOSE_GRACE_DAYS = env_int("TENANT_CLOSE_GRACE_DAYS", 30, minimum=0)
 # Rate limits, django-ratelimit "count/period" per client IP and per email ("" disables).
@@ -238,6 +241,8 @@ RATELIMIT_REGISTER = env_rate("RATELIMIT_REGISTER", "5/m")
 RATELIMIT_INVITE = env_rate("RATELIMIT_INVITE", "30/h")
 RATELIMIT_INVITE_ACCEPT = env_rate("RATELIMIT_INVITE_ACCEPT", "10/m")
 RATELIMIT_PASSWORD_RESET = env_rate("RATELIMIT_PASSWORD_RESET", "5/m")
+# Verification emails a person may ask for again, and email changes, per person.
+RATELIMIT_VERIFY_EMAIL = env_rate("RATELIMIT_VERIFY_EMAIL", "5/h")
 # The authenticated API, per tenant by plan and per API key (one DRF throttle:
 # billing/throttles.py).
 API_RATE_BY_PLAN = {

@@ -4,7 +4,13 @@ from anymail.exceptions import AnymailNotSupportedWarning
 from anymail.signals import tracking
 from django.apps import AppConfig
 
-from accounts.signals import account_deleting, password_reset_requested, two_factor_changed
+from accounts.signals import (
+    account_deleting,
+    email_change_requested,
+    email_verification_requested,
+    password_reset_requested,
+    two_factor_changed,
+)
 from tenants.signals import member_invited
 
 
@@ -19,8 +25,10 @@ class NotificationsConfig(AppConfig):
         from notifications.password_resets import on_password_reset_requested
         from notifications.receivers import (
             email_account_deleted,
+            email_change,
             email_invitation,
             email_two_factor_changed,
+            email_verification,
         )
         from notifications.tracking import handle_tracking_event
 
@@ -33,6 +41,10 @@ class NotificationsConfig(AppConfig):
         two_factor_changed.connect(
             email_two_factor_changed, dispatch_uid="notifications.two_factor_changed"
         )
+        email_verification_requested.connect(
+            email_verification, dispatch_uid="notifications.email_verification"
+        )
+        email_change_requested.connect(email_change, dispatch_uid="notifications.email_change")
         password_reset_requested.connect(
             on_password_reset_requested, dispatch_uid="notifications.password_resets"
         )

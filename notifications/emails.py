@@ -285,3 +285,39 @@ def send_two_factor_changed(*, user: Any, event: str, left: int | None = None) -
             "reset_url": absolute_url("/password-reset/"),
         },
     )
+
+
+def send_email_verification(*, user: Any, email: str, url: str) -> OutboxMessage:
+    # No tenant: the address belongs to the person, whichever workspaces they are in.
+    return _send(
+        Kind.EMAIL_VERIFICATION,
+        to=email,
+        tenant=None,
+        context={"user": user, "verify_url": absolute_url(url)},
+    )
+
+
+def send_email_change(*, user: Any, new_email: str, confirm_url: str) -> list[OutboxMessage]:
+    """The link to the new address; to the current one, a notice that says how to keep it."""
+    return [
+        _send(
+            Kind.EMAIL_CHANGE_CONFIRMATION,
+            to=new_email,
+            tenant=None,
+            context={
+                "user": user,
+                "new_email": new_email,
+                "confirm_url": absolute_url(confirm_url),
+            },
+        ),
+        _send(
+            Kind.EMAIL_CHANGE_NOTICE,
+            to=user.email,
+            tenant=None,
+            context={
+                "user": user,
+                "new_email": new_email,
+                "reset_url": absolute_url("/password-reset/"),
+            },
+        ),
+    ]

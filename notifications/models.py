@@ -33,12 +33,23 @@ class Kind(models.TextChoices):
     WORKSPACE_CLOSED = "workspace_closed", "Workspace closed"
     ACCOUNT_DELETED = "account_deleted", "Account deleted"
     TWO_FACTOR = "two_factor", "Two-factor sign-in changed"
+    EMAIL_VERIFICATION = "email_verification", "Email verification"
+    EMAIL_CHANGE_CONFIRMATION = "email_change_confirmation", "Email change confirmation"
+    EMAIL_CHANGE_NOTICE = "email_change_notice", "Email change notice"
 
 
-# SECURITY: these bodies carry a single-use secret (reset token, invitation token).
+# SECURITY: these bodies carry a secret link (reset, invitation, email verification or
+# change).
 # The outbox keeps them only until the message is sent or has failed for good, then
 # replaces them, so a database leak does not hand out live links.
-SENSITIVE_KINDS = frozenset({Kind.PASSWORD_RESET, Kind.MEMBER_INVITATION})
+SENSITIVE_KINDS = frozenset(
+    {
+        Kind.PASSWORD_RESET,
+        Kind.MEMBER_INVITATION,
+        Kind.EMAIL_VERIFICATION,
+        Kind.EMAIL_CHANGE_CONFIRMATION,
+    }
+)
 REDACTED_BODY = "[Removed after sending: this email contained a single-use link.]"
 
 

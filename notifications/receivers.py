@@ -33,3 +33,13 @@ def email_two_factor_changed(
     sender: Any, *, user: Any, event: str, left: int | None = None, **kwargs: Any
 ) -> None:
     emails.send_two_factor_changed(user=user, event=event, left=left)
+
+
+def email_verification(sender: Any, *, user: Any, email: str, url: str, **kwargs: Any) -> None:
+    emails.send_email_verification(user=user, email=email, url=url)
+
+
+def email_change(
+    sender: Any, *, user: Any, new_email: str, confirm_url: str, **kwargs: Any
+) -> None:
+    emails.send_email_change(user=user, new_email=new_email, confirm_url=confirm_url)

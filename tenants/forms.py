@@ -42,3 +42,18 @@ class InviteForm(ServiceErrorFormMixin, forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class WorkspaceSettingsForm(forms.Form):
+    """What owners and admins may change on the workspace settings page; the rules are
+    tenants.services.update_tenant's, as for `PATCH /api/tenants/current`."""
+
+    name = forms.CharField(label="Workspace name", max_length=200)
+    billing_email = forms.EmailField(
+        label="Billing email",
+        max_length=254,
+        help_text="Receipts, failed payments and trial reminders go here and to the owners.",
+    )
+
+    def clean_billing_email(self) -> str:
+        return self.cleaned_data["billing_email"].strip().lower()

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.email_verification import require_verified_email
 from accounts.models import User
 from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email
@@ -51,8 +52,11 @@ def invite_member(
 ) -> InviteResult:
     """Add an existing user at once, or email a new address a single-use link.
 
-    Inviting an address again replaces its pending invitation (a fresh link).
+    Inviting an address again replaces its pending invitation (a fresh link). The
+    inviter must have proven their own email (403 `email_unverified`): invitations go
+    out in their name.
     """
+    require_verified_email(actor)
     if role == Role.OWNER and actor_role != Role.OWNER:
         raise owner_required("Only an owner can invite an owner.")
     email = normalise_email(email)
@@ -147,6 +151,8 @@ def accept_invitation(
 ) -> Membership:
     """Join the tenant: a new account is created, an existing one proves its password.
 
+    Either way the address is proven: the link only ever reached its inbox.
+
     Raises ServiceError: invalid_invitation (400), invitation_used / _revoked /
     _expired (410), invalid_credentials (401), account_disabled (401),
     already_member (409), validation_error (400, password rules).
@@ -171,6 +177,9 @@ def accept_invitation(
                     code="already_member",
                     status=409,
                 )
+            if user.email_verified_at is None:
+                user.email_verified_at = timezone.now()
+                user.save(update_fields=["email_verified_at"])
         else:
             candidate = User(email=invitation.email, first_name=first_name, last_name=last_name)
             try:
@@ -188,6 +197,7 @@ def accept_invitation(
                         password=password,
                         first_name=first_name,
                         last_name=last_name,
+                        email_verified_at=timezone.now(),
                     )
             except IntegrityError:
                 raise email_taken()

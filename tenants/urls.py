@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenants import views
+from tenants import settings_views, views
 
 app_name = "tenants"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     # The emailed link (tenants.invitations.accept_url): keep this format.
     path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("audit-log/", views.audit_log, name="audit_log"),
+    path("workspace/settings/", settings_views.workspace_settings, name="settings"),
 ]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -98,8 +100,13 @@ def caller_for(
 
 
 def make_member(tenant: Tenant, email: str, role: str) -> Membership:
+    # An established account: its email was proven long ago (accounts.email_verification).
     user = User.objects.filter(email=email).first() or User.objects.create_user(
-        email=email, password=PASSWORD, first_name=role.title(), last_name="Tester"
+        email=email,
+        password=PASSWORD,
+        first_name=role.title(),
+        last_name="Tester",
+        email_verified_at=timezone.now(),
     )
     return Membership.objects.create(user=user, tenant=tenant, role=role)
 
@@ -164,3 +171,14 @@ def client_for() -> Any:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+def emailed_link(to: str, path_prefix: str) -> str:
+    """The path of the newest link starting with `path_prefix` emailed to `to`."""
+    from notifications.models import OutboxMessage
+
+    body = OutboxMessage.objects.filter(to_email=to).order_by("-created_at").first()
+    assert body is not None, f"no email to {to}"
+    found = re.findall(rf"https?://[^/\s]+({re.escape(path_prefix)}\S+/)", body.text_body)
+    assert found, f"no {path_prefix} link in the email to {to}"
+    return found[-1]

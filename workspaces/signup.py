@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.email_verification import send_verification
 from accounts.models import User
 from billing.models import Plan, Subscription
 from billing.plans import DEFAULT_PLAN_CODE, get_plan_spec
@@ -58,7 +59,11 @@ def register_tenant(
     plan_code: str = DEFAULT_PLAN_CODE,
     request: Any = None,
 ) -> Membership:
-    """Tenant + owner + subscription + welcome email, all or nothing."""
+    """Tenant + owner + subscription + welcome and verification emails, all or nothing.
+
+    The owner's address is unproven until they follow the verification link
+    (accounts.email_verification): the Free plan works meanwhile.
+    """
     email = normalise_email(email)
     if User.objects.filter(email=email).exists():
         raise email_taken()
@@ -77,6 +82,7 @@ def register_tenant(
             plan_code=plan_code,
             request=request,
         )
+        send_verification(user)
     return membership
 
 

@@ -26,6 +26,10 @@ class MeSerializer(serializers.Serializer):
     email = serializers.EmailField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
+    email_verified = serializers.BooleanField(
+        help_text="The person followed the link that proves their email "
+        "(accounts.email_verification); until then inviting and paying are refused."
+    )
     two_factor = serializers.BooleanField(help_text="Two-factor sign-in is on.")
 
 
@@ -85,6 +89,7 @@ class MeView(PersonView):
             "email": user.email,
             "first_name": user.first_name,
             "last_name": user.last_name,
+            "email_verified": user.email_verified,
             "two_factor": two_factor.is_enabled(user),
         }
         return Response(MeSerializer(body).data)

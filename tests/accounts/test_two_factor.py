@@ -37,6 +37,7 @@ def test_me_says_whether_two_factor_is_on(cast, client_for):
         "email": "member@acme.example",
         "first_name": "Member",
         "last_name": "Tester",
+        "email_verified": True,
         "two_factor": False,
     }
 

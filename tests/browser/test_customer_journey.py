@@ -1,10 +1,10 @@
 """The issue's journey in a real browser, one screenshot per step (test-artifacts/browser/).
 
-sign up → dashboard shows Free → create a 2-D lattice with obstacles → find a path and see
-it drawn → invite a member (and a viewer) → log out → the member accepts and logs in as a
-member → the viewer sees no write controls → the owner opens billing and is sent to
-Checkout (Stripe faked) → staff suspends the tenant in the admin → the customer sees the
-suspended banner.
+sign up → dashboard shows Free → confirm the email through its link → create a 2-D
+lattice with obstacles → find a path and see it drawn → invite a member (and a viewer) →
+log out → the member accepts and logs in as a member → the viewer sees no write controls
+→ the owner opens billing and is sent to Checkout (Stripe faked) → staff suspends the
+tenant in the admin → the customer sees the suspended banner.
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def invitation_path(mailbox: list[Any], email: str) -> str:
     return re.search(r"(/invitations/accept/[^/\s]+/)", message.body).group(1)
 
 
+def emailed_path(mailbox: list[Any], email: str, prefix: str) -> str:
+    """The path of the link starting with `prefix` in the email delivered to `email`."""
+    [message] = [m for m in mailbox if email in m.to and prefix in m.body]
+    return re.search(rf"({re.escape(prefix)}[^/\s]+/)", message.body).group(1)
+
+
 def accept(page: Any, mailbox: list[Any], email: str, first_name: str, password: str) -> None:
     page.goto(invitation_path(mailbox, email))
     expect(page.get_by_role("heading", name="Join Lovelace Labs")).to_be_visible()
@@ -90,6 +96,14 @@ def test_customer_journey(
     expect(page.get_by_role("heading", name="Lovelace Labs")).to_be_visible()
     expect(page.get_by_test_id("plan-name")).to_have_text("Free")
     screens(page, "dashboard-free")
+
+    # --- confirm the email address: until then inviting is refused -----------------------
+    expect(page.get_by_test_id("email-unverified-banner")).to_be_visible()
+    page.goto(emailed_path(mailoutbox, OWNER_EMAIL, "/account/verify-email/"))
+    expect(page.get_by_role("heading", name="Email address confirmed")).to_be_visible()
+    screens(page, "email-confirmed")
+    page.goto("/dashboard/")
+    expect(page.get_by_test_id("email-unverified-banner")).to_have_count(0)
 
     # --- a 2-D lattice with obstacles -----------------------------------------------------
     page.get_by_role("link", name="New lattice").first.click()

@@ -169,3 +169,19 @@ def test_the_account_page_explains_the_last_owner_refusal(cast, page_client):
 
     assert response.status_code == 409
     assert b"last owner" in response.content
+
+
+def test_an_unconfirmed_email_change_leaves_no_address_behind(cast, client_for):
+    client = client_for(cast.member)
+    asked = client.post(
+        "/api/users/me/email",
+        {"email": "secret.new@acme.example", "password": PASSWORD},
+        format="json",
+    )
+    assert asked.status_code == 202
+
+    assert delete(client).status_code == 204
+
+    everything = str(list(AuditEvent.objects.values()))
+    assert "secret.new@acme.example" not in everything
+    assert "member@acme.example" not in everything

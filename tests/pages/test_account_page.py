@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, emailed_link
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def test_changing_the_password_keeps_this_session_and_sets_the_new_one(cast, pag
     assert client.get("/dashboard/").status_code == 200
 
 
-def test_changing_the_email_changes_the_login(cast, page_client):
+def test_changing_the_email_waits_for_the_link_sent_to_the_new_address(cast, page_client):
     client = page_client(cast.member)
 
     response = client.post(
@@ -92,6 +92,14 @@ def test_changing_the_email_changes_the_login(cast, page_client):
     )
 
     assert response.status_code == 302
+    assert "new@acme.example" in client.get("/account/").content.decode()  # the notice
+    assert User.objects.get(pk=cast.member.user_id).email == "member@acme.example"
+    path = emailed_link("new@acme.example", "/account/email/confirm/")
+
+    confirmed = client.get(path)
+
+    assert confirmed.status_code == 200
+    assert "From now on you log in with new@acme.example" in confirmed.content.decode()
     assert User.objects.get(pk=cast.member.user_id).email == "new@acme.example"
 
 

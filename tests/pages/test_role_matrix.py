@@ -60,12 +60,15 @@ EXPECTED: dict[str, dict[str, int]] = {
     "accounts:jwks": everyone(OK),
     # the login's second step, without a first one: back to the login page
     "accounts:login_code": everyone(FOUND),
+    "accounts:verify_email": everyone(BAD),  # a made-up link
+    "accounts:email_change_confirm": everyone(BAD),  # a made-up link
     # any member of the session's tenant
     "accounts:choose_tenant": members(OK),
     "lattices:dashboard": members(OK),
     "tenants:team": members(OK),
     "accounts:account": members(OK),
     "accounts:two_factor": members(OK),
+    "accounts:sessions": members(OK),
     "lattices:list": members(OK),
     "lattices:create": {**members(OK), "viewer": FORBIDDEN},
     "lattices:detail": {**members(OK), "outsider": NOT_FOUND},
@@ -75,6 +78,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "tenants:audit_log": admins(),
     "billing:portal": {**admins(), "owner": FOUND, "admin": FOUND, "outsider": FOUND},
     "workspaces:export": admins(),
+    "tenants:settings": admins(),
     # owners only
     "workspaces:close_workspace": {**admins(), "admin": FORBIDDEN},
     # for a signed-in person without a workspace (members are sent to their workspaces;
@@ -93,6 +97,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "billing:change_plan": everyone(NOT_ALLOWED),
     "billing:cancel": everyone(NOT_ALLOWED),
     "accounts:account_delete": everyone(NOT_ALLOWED),
+    "accounts:session_end": everyone(NOT_ALLOWED),
+    "accounts:sessions_end_others": everyone(NOT_ALLOWED),
+    "accounts:verify_email_resend": everyone(NOT_ALLOWED),
 }
 
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import create_api_key
 from accounts.models import User
+from accounts.tokens import AccessToken
 from lattices import services as lattice_services
 from lattices.models import Job
 from notifications.models import OutboxMessage
@@ -96,6 +97,8 @@ class TenantObjects:
     write_key: str
     read_key: str
     webhook_id: Any
+    # A sign-in of tenant A's owner: only the owner may end it; anyone else gets a 404.
+    session_id: Any
 
 
 @pytest.fixture
@@ -131,7 +134,13 @@ def tenant_a(cast: Any) -> TenantObjects:
         webhook_id=WebhookEndpoint.objects.create(
             tenant=cast.tenant, url=PUBLIC_HOOK, events=["member.added"], secret="whsec_a"
         ).pk,
+        session_id=_sign_in_of(cast.owner),
     )
+
+
+def _sign_in_of(membership: Membership) -> Any:
+    token = AccessToken(access_token(membership))
+    return token["family"]
 
 
 # The billing suite's in-process fake Stripe, so billing routes get past "not configured".

@@ -24,9 +24,10 @@ WRITE_API_ROWS = [
     for row in ROWS
     if row.path.startswith("/api/")
     and row.method in ("post", "put", "patch")
-    # The Stripe webhook is a plain Django view (signature first), and the portal and a
-    # webhook endpoint's rotate-secret and test, and starting a two-factor enrolment
-    # (POST; its DELETE reads one) never read a body at all.
+    # The Stripe webhook is a plain Django view (signature first), and the portal, a
+    # webhook endpoint's rotate-secret and test, starting a two-factor enrolment (POST;
+    # its DELETE reads one), the verification resend and ending other sessions never
+    # read a body at all.
     and (row.route, row.method) != ("accounts_api:two-factor", "post")
     and row.route
     not in (
@@ -34,6 +35,8 @@ WRITE_API_ROWS = [
         "billing_api:portal",
         "tenants_api:webhook-rotate-secret",
         "tenants_api:webhook-test",
+        "accounts_api:verify-email-resend",
+        "accounts_api:sessions-end-others",
     )
 ]
 

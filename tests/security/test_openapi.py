@@ -95,6 +95,25 @@ def test_every_operation_documents_a_success_response_with_a_body_or_204(schema)
                 assert "content" in operation["responses"][code], f"{method} {path} {code}"
 
 
+# Each account-security operation, with the error statuses its own rules answer.
+ACCOUNT_OPERATIONS = {
+    ("get", "/api/users/me"): {"401", "403"},
+    ("post", "/api/users/me/email"): {"400", "401", "403", "409", "429"},
+    ("post", "/api/users/me/verify-email/resend"): {"401", "403", "409", "429"},
+    ("get", "/api/users/me/sessions"): {"401", "403"},
+    ("delete", "/api/users/me/sessions/{id}"): {"401", "403", "404", "409"},
+    ("post", "/api/users/me/sessions/end-others"): {"401", "403"},
+    ("post", "/api/auth/verify-email"): {"400", "429"},
+    ("post", "/api/auth/email-change/confirm"): {"400", "409", "429"},
+}
+
+
+def test_the_account_security_operations_are_documented_with_their_errors(schema):
+    for (method, path), statuses in ACCOUNT_OPERATIONS.items():
+        operation = schema["paths"][path][method]
+        assert statuses <= set(operation["responses"]), f"{method} {path}"
+
+
 def test_every_authenticated_operation_documents_401_403_and_429(schema):
     for method, path, operation in operations(schema):
         security = operation.get("security")

@@ -322,6 +322,49 @@ ROWS: list[Row] = [
         S("401 403 403 403 409 409 401"),
         const({"require_two_factor": True}),
     ),
+    # --- a person's email and sessions: nobody reaches another person's -------------------
+    Row(
+        "accounts_api:change-email",
+        "post",
+        "/api/users/me/email",
+        S("401 202 202 202 202 202 401"),
+        const({"email": "brand.new@acme.example", "password": PASSWORD}),
+    ),
+    # Every account of the cast has confirmed its email already.
+    Row(
+        "accounts_api:verify-email-resend",
+        "post",
+        "/api/users/me/verify-email/resend",
+        S("401 409 409 409 409 409 401"),
+    ),
+    Row("accounts_api:sessions", "get", "/api/users/me/sessions", S("401 200 200 200 200 200 401")),
+    Row(
+        "accounts_api:sessions-end-others",
+        "post",
+        "/api/users/me/sessions/end-others",
+        S("401 200 200 200 200 200 401"),
+    ),
+    # The owner's sign-in: any other caller, of tenant A or not, gets the 404 of no session.
+    Row(
+        "accounts_api:session",
+        "delete",
+        "/api/users/me/sessions/{session_id}",
+        S("401 404 404 404 204 404 401"),
+    ),
+    Row(
+        "accounts_api:verify-email",
+        "post",
+        "/api/auth/verify-email",
+        S("400 400 400 400 400 400 400"),
+        const({"token": "made-up"}),
+    ),
+    Row(
+        "accounts_api:email-change-confirm",
+        "post",
+        "/api/auth/email-change/confirm",
+        S("400 400 400 400 400 400 400"),
+        const({"token": "made-up"}),
+    ),
     # --- billing API --------------------------------------------------------------------
     Row("billing_api:plans", "get", "/api/plans", S("200 200 200 200 200 200 200")),
     Row(
@@ -533,6 +576,45 @@ ROWS: list[Row] = [
         const({"company_name": "Another One"}),
     ),
     Row("workspaces:export", "get", "/account/export/", S("302 403 403 200 200 200 403")),
+    Row("accounts:sessions", "get", "/account/sessions/", S("302 200 200 200 200 200 403")),
+    Row(
+        "accounts:session_end",
+        "post",
+        "/account/sessions/{session_id}/end/",
+        S("302 404 404 404 302 404 403"),
+    ),
+    Row(
+        "accounts:sessions_end_others",
+        "post",
+        "/account/sessions/end-others/",
+        S("302 302 302 302 302 302 403"),
+    ),
+    Row(
+        "accounts:verify_email_resend",
+        "post",
+        "/account/verify-email/resend/",
+        S("302 302 302 302 302 302 403"),
+    ),
+    Row(
+        "accounts:verify_email",
+        "get",
+        "/account/verify-email/made-up/",
+        S("400 400 400 400 400 400 400"),
+    ),
+    Row(
+        "accounts:email_change_confirm",
+        "get",
+        "/account/email/confirm/made-up/",
+        S("400 400 400 400 400 400 400"),
+    ),
+    Row("tenants:settings", "get", "/workspace/settings/", S("302 403 403 200 200 200 403")),
+    Row(
+        "tenants:settings",
+        "post",
+        "/workspace/settings/",
+        S("302 403 403 302 302 302 403"),
+        const({"name": "Renamed", "billing_email": "money@acme.example"}),
+    ),
     Row(
         "workspaces:close_workspace",
         "get",

@@ -18,6 +18,11 @@ EXEMPT = {
     "accounts_api:two-factor-confirm",
     "accounts_api:two-factor-recovery-codes",
     "accounts_api:delete-account",
+    "accounts_api:change-email",
+    "accounts_api:verify-email-resend",
+    "accounts_api:sessions",
+    "accounts_api:sessions-end-others",
+    "accounts_api:session",
     "tenants_api:logout",
 }
 PROTECTED_API = [

@@ -54,6 +54,14 @@ def _invitation_url(cast) -> str:
     return f"/api/tenants/invitations/{invitation.id}"
 
 
+def _owner_session_url(cast) -> str:
+    from accounts.sessions import issue_token_pair
+    from accounts.sign_ins import live_sign_ins
+
+    issue_token_pair(membership=cast.owner)
+    return f"/api/users/me/sessions/{live_sign_ins(cast.owner.user).first().pk}"
+
+
 ALL = {"owner", "admin", "member", "viewer"}
 ROWS = [
     Row("tenants_api:current", "get", lambda c: "/api/tenants/current", ALL, 200),
@@ -117,6 +125,41 @@ ROWS = [
         outsider=409,
         refused=409,
     ),
+    # A person's email and sessions: everyone reaches their own; nobody another's.
+    Row(
+        "accounts_api:change-email",
+        "post",
+        lambda c: "/api/users/me/email",
+        ALL,
+        202,
+        {"email": "fresh.address@acme.example", "password": PASSWORD},
+    ),
+    # Every account of the cast has confirmed its email already.
+    Row(
+        "accounts_api:verify-email-resend",
+        "post",
+        lambda c: "/api/users/me/verify-email/resend",
+        ALL,
+        409,
+    ),
+    Row("accounts_api:sessions", "get", lambda c: "/api/users/me/sessions", ALL, 200),
+    Row(
+        "accounts_api:sessions-end-others",
+        "post",
+        lambda c: "/api/users/me/sessions/end-others",
+        ALL,
+        200,
+    ),
+    # The owner's own sign-in: anyone else, outsider included, gets the 404 of no session.
+    Row(
+        "accounts_api:session",
+        "delete",
+        _owner_session_url,
+        {"owner"},
+        204,
+        outsider=404,
+        refused=404,
+    ),
 ]
 
 # A person's own account and two-factor sign-in: anyone signed in, about themselves.
@@ -168,6 +211,8 @@ PUBLIC = {
     "accounts_api:health",
     "accounts_api:password-reset",
     "accounts_api:password-reset-confirm",
+    "accounts_api:verify-email",
+    "accounts_api:email-change-confirm",
 }
 
 
