@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tenants.models import AuditEvent, Tenant
+from tests.two_factor_helpers import enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,37 @@ def test_the_outsider_changes_only_its_own_workspace(cast, page_client):
 
     assert Tenant.objects.get(pk=cast.tenant.pk).name == "Acme Lattices"
     assert Tenant.objects.get(pk=cast.other_tenant.pk).name == "Globex Two"
+
+
+def test_an_owner_with_two_factor_requires_it_of_the_team(cast, page_client, client_for):
+    enrol(client_for(cast.owner))
+    client = page_client(cast.owner)
+    assert 'data-testid="two-factor-requirement"' in client.get(URL).content.decode()
+
+    response = client.post(URL, {"two_factor": "1", "require_two_factor": "on"})
+
+    assert response.status_code == 302
+    assert Tenant.objects.get(pk=cast.tenant.pk).require_two_factor is True
+    assert AuditEvent.objects.filter(action="tenant.two_factor_requirement").exists()
+    client.post(URL, {"two_factor": "1"})
+    assert Tenant.objects.get(pk=cast.tenant.pk).require_two_factor is False
+
+
+def test_an_owner_without_two_factor_cannot_require_it(cast, page_client):
+    client = page_client(cast.owner)
+
+    client.post(URL, {"two_factor": "1", "require_two_factor": "on"})
+
+    assert Tenant.objects.get(pk=cast.tenant.pk).require_two_factor is False
+    assert "Turn on two-factor sign-in for your own account" in client.get(URL).content.decode()
+
+
+def test_an_admin_sees_the_requirement_but_cannot_change_it(cast, page_client):
+    client = page_client(cast.admin)
+    html = client.get(URL).content.decode()
+    assert 'data-testid="two-factor-requirement"' not in html
+    assert "not required" in html
+
+    client.post(URL, {"two_factor": "1", "require_two_factor": "on"})
+
+    assert Tenant.objects.get(pk=cast.tenant.pk).require_two_factor is False
