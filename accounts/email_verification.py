@@ -22,7 +22,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.passwords import user_tenant_ids
 from accounts.signals import email_change_requested, email_verification_requested
 from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email, seconds_until_allowed
@@ -113,10 +112,7 @@ def verify_email(*, token: str, request: Any = None) -> User:
         if user.email_verified_at is None:
             user.email_verified_at = timezone.now()
             user.save(update_fields=["email_verified_at"])
-            for tenant_id in user_tenant_ids(user):
-                audit.record(
-                    "account.email_verified", tenant=tenant_id, actor=user, request=request
-                )
+            audit.record_for_person("account.email_verified", user=user, request=request)
     return user
 
 
@@ -165,15 +161,13 @@ def request_email_change(*, user: User, password: str, new_email: str, request: 
             new_email=new_email,
             confirm_url=f"{settings.SITE_URL}/account/email/confirm/{token}/",
         )
-        for tenant_id in user_tenant_ids(user):
-            audit.record(
-                "account.email_change_requested",
-                tenant=tenant_id,
-                actor=user,
-                request=request,
-                target=f"user:{user.email}",
-                new_email=new_email,
-            )
+        audit.record_for_person(
+            "account.email_change_requested",
+            user=user,
+            request=request,
+            target=f"user:{user.email}",
+            new_email=new_email,
+        )
     return new_email
 
 
@@ -200,15 +194,13 @@ def confirm_email_change(*, token: str, request: Any = None) -> User:
             user.email = new_email
             user.email_verified_at = timezone.now()
             user.save(update_fields=["email", "email_verified_at"])
-            for tenant_id in user_tenant_ids(user):
-                audit.record(
-                    "account.email_changed",
-                    tenant=tenant_id,
-                    actor=user,
-                    request=request,
-                    target=f"user:{new_email}",
-                    previous_email=old_email,
-                )
+            audit.record_for_person(
+                "account.email_changed",
+                user=user,
+                request=request,
+                target=f"user:{new_email}",
+                previous_email=old_email,
+            )
     except IntegrityError:
         raise _email_taken()
     return user

@@ -23,7 +23,6 @@ from catalytic.client_ip import client_ip
 from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email
 from tenants import audit
-from tenants.models import Membership
 
 # --- Changing the password ------------------------------------------
 
@@ -57,12 +56,6 @@ def password_reset_url(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return f"{settings.SITE_URL}/password-reset/{uid}/{token}/"
-
-
-def user_tenant_ids(user: User) -> list[Any]:
-    return list(
-        Membership.objects.in_live_tenants().filter(user=user).values_list("tenant_id", flat=True)
-    ) or [None]
 
 
 def request_password_reset(*, email: str, request: Any = None) -> None:
@@ -119,5 +112,4 @@ def _replace_password(user: User, new_password: str, *, action: str, request: An
         user.set_password(new_password)
         user.save(update_fields=["password"])
         revoke_user_sessions(user=user)
-        for tenant_id in user_tenant_ids(user):
-            audit.record(action, tenant=tenant_id, actor=user, request=request)
+        audit.record_for_person(action, user=user, request=request)

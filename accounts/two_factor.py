@@ -37,7 +37,6 @@ from accounts.models import User
 from accounts.signals import two_factor_changed
 from catalytic.errors import ServiceError
 from tenants import audit
-from tenants.models import Membership
 
 RECOVERY_CODES = 10
 RECOVERY_CODE_LENGTH = len(StaticToken.random_token())
@@ -106,18 +105,9 @@ def _wrong_code(status: int = 400) -> ServiceError:
 def _announce(user: Any, event: str, request: Any, **metadata: Any) -> None:
     """Audit `two_factor.<event>` in each workspace of the person (its owners see it, as
     they see failed logins) and email the person."""
-    tenants = list(
-        Membership.objects.filter(user=user, is_active=True).values_list("tenant_id", flat=True)
-    ) or [None]
-    for tenant in tenants:
-        audit.record(
-            f"two_factor.{event}",
-            tenant=tenant,
-            actor=user,
-            request=request,
-            target=user.email,
-            **metadata,
-        )
+    audit.record_for_person(
+        f"two_factor.{event}", user=user, request=request, target=user.email, **metadata
+    )
     if event in ("enabled", "disabled", "recovery_code_used"):
         two_factor_changed.send(sender=User, user=user, event=event, **metadata)
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import PasswordResetRequest, User
-from accounts.passwords import password_reset_url, user_tenant_ids
+from accounts.passwords import password_reset_url
 from notifications import emails
 from tenants import audit
 
@@ -34,14 +34,12 @@ def answer_reset_requests(*, limit: int = 100) -> int:
             if user is None or not user.has_usable_password():
                 continue
             emails.send_password_reset(user=user, reset_url=password_reset_url(user))
-            for tenant_id in user_tenant_ids(user):
-                audit.record(
-                    "password.reset_requested",
-                    tenant=tenant_id,
-                    actor=user,
-                    ip_address=reset.ip_address,
-                    user_agent=reset.user_agent,
-                )
+            audit.record_for_person(
+                "password.reset_requested",
+                user=user,
+                ip_address=reset.ip_address,
+                user_agent=reset.user_agent,
+            )
         PasswordResetRequest.objects.filter(pk__in=[reset.pk for reset in pending]).delete()
     return len(pending)
 

@@ -28,7 +28,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from catalytic.client_ip import client_ip
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Membership
 
 USER_AGENT_MAX = 255
 
@@ -84,3 +84,14 @@ def record(
         # UUIDs, datetimes and decimals become strings, as they would in any JSON API.
         metadata=_without_nul(json.loads(json.dumps(metadata, cls=DjangoJSONEncoder))),
     )
+
+
+def record_for_person(action: str, *, user: Any, request: Any = None, **fields: Any) -> None:
+    """An event about a person's own account (password, email, two-factor): recorded in
+    each live workspace they belong to, so its owners see it as they see failed logins,
+    or once without a workspace when they belong to none."""
+    tenant_ids = list(
+        Membership.objects.in_live_tenants().filter(user=user).values_list("tenant_id", flat=True)
+    )
+    for tenant_id in tenant_ids or [None]:
+        record(action, tenant=tenant_id, actor=user, request=request, **fields)
