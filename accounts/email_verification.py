@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.signals import email_change_requested, email_verification_requested
 from catalytic.errors import ServiceError
-from catalytic.ratelimits import normalise_email, seconds_until_allowed
+from catalytic.ratelimits import normalise_email, rate_limited, seconds_until_allowed
 from tenants import audit
 
 VERIFY_SALT = "accounts.email_verification.verify"
@@ -48,13 +48,7 @@ def require_verified_email(user: Any) -> None:
 def _rate_limited(request: Any, group: str, user: User) -> None:
     wait = seconds_until_allowed(request, group, str(user.pk), settings.RATELIMIT_VERIFY_EMAIL)
     if wait:
-        raise ServiceError(
-            "Too many requests; try again later.",
-            code="rate_limited",
-            status=429,
-            details={"retry_after": wait},
-            headers={"Retry-After": str(wait)},
-        )
+        raise rate_limited(wait)
 
 
 # --- Verifying the address a person signed up with ----------------------------------
