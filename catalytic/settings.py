@@ -130,10 +130,14 @@ except ValueError as exc:
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # A short connect timeout keeps /health and requests from hanging on a dead server.
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
-    # Server-side parameters: psycopg prepares a statement a connection has run five times,
-    # so the request path's few statements are planned once per connection, not per call
-    # (docs/performance.md). Off behind a transaction-pooling PgBouncer.
+    # Server-side parameters and prepared statements: psycopg prepares a statement once a
+    # connection has run it `prepare_threshold` times, so the request path's few
+    # statements are parsed and planned once per connection, not on every call. Django
+    # turns preparing off unless OPTIONS asks for it (docs/performance.md). Both off
+    # behind a transaction-pooling PgBouncer (DB_SERVER_SIDE_BINDING=false).
     _db["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
+    if _db["OPTIONS"]["server_side_binding"]:
+        _db["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
     if env_bool("DB_POOL", False):
         # psycopg 3's pool replaces persistent connections; Django forbids both at once.
         _db["CONN_MAX_AGE"] = 0
@@ -143,6 +147,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_int("DB_POOL_TIMEOUT", 5, minimum=1),
         }
     _db["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "") or None}
+    # Django's backend with a health check that reads the socket instead of running
+    # SELECT 1 before each request's first query (catalytic/postgresql/base.py).
+    _db["ENGINE"] = "catalytic.postgresql"
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     _db.setdefault("OPTIONS", {})["timeout"] = 20
