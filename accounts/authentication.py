@@ -36,7 +36,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJ
 
 from accounts import credentials
 from accounts.models import ApiKey, User
-from accounts.tokens import USER_ID_CLAIM, Rejected, jwt_settings, verified
+from accounts.tokens import USER_ID_CLAIM, Rejected, verified_access_token
 from catalytic.api_errors import ApiError
 from tenants.context import AuthContext
 from tenants.models import Role, Tenant
@@ -113,10 +113,9 @@ class JWTAuthentication(SimpleJWTAuthentication):
         return LazyUser(context.user_id), context
 
     def get_validated_token(self, raw_token: bytes) -> Any:
-        """The access token (SIMPLE_JWT's one AUTH_TOKEN_CLASSES), or Rejected with the
-        reason (simplejwt's own version lumps every refusal into one message)."""
-        (token_class,) = jwt_settings().AUTH_TOKEN_CLASSES
-        return verified(token_class, raw_token)
+        """The access token, verified (accounts.tokens.verified_access_token), or Rejected
+        with the reason (simplejwt's own version lumps every refusal into one message)."""
+        return verified_access_token(raw_token)
 
 
 def hash_api_key(key: str) -> str:

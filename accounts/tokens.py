@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -32,9 +35,9 @@ from rest_framework_simplejwt.exceptions import (
     TokenError,
 )
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
+from rest_framework_simplejwt.utils import aware_utcnow, datetime_from_epoch
 
-from accounts.jwt_keys import keyring
+from accounts.jwt_keys import KeyRing, keyring
 
 USER_ID_CLAIM = simplejwt_settings.api_settings.USER_ID_CLAIM
 
@@ -213,3 +216,42 @@ def verified(token_class: type[tokens.Token], raw: str | bytes) -> tokens.Token:
     except TokenError as exc:
         raise rejection(exc) from exc
     return require_claims(token)
+
+
+# How many access tokens each worker remembers having verified: about the tokens in use
+# by the people an app worker serves within one access-token lifetime.
+VERIFIED_ACCESS_TOKENS = 4096
+
+_memo: tuple[KeyRing, Any, Callable[[str], tokens.Token]] | None = None
+_memo_lock = threading.Lock()
+
+
+def _memo_for(ring: KeyRing, current: Any) -> Callable[[str], tokens.Token]:
+    """The verifications made with this key ring and these settings (SIMPLE_JWT, whose
+    one AUTH_TOKEN_CLASSES is the access token's class)."""
+    global _memo
+    with _memo_lock:
+        if _memo is None or _memo[0] is not ring or _memo[1] is not current:
+            (token_class,) = current.AUTH_TOKEN_CLASSES
+            check = functools.lru_cache(maxsize=VERIFIED_ACCESS_TOKENS)(
+                functools.partial(verified, token_class)
+            )
+            _memo = (ring, current, check)
+        return _memo[2]
+
+
+def verified_access_token(raw: str | bytes) -> tokens.Token:
+    """verified(AccessToken, raw), remembered per process for the key ring and settings
+    in use: a token's signature, issuer, type and claims are facts of its bytes that never
+    change, while checking them cost about a tenth of an API call's CPU. What can change is
+    checked on every call: the expiry here; the key ring and settings, which start a new
+    memory when either changes (a removed key's tokens are verified again, and refused);
+    whether the sign-in is still live, by the caller's one query. A refused token is not
+    remembered. The token returned is shared: read it, never change it."""
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    token = _memo_for(keyring(), jwt_settings())(text)
+    try:
+        token.check_exp(current_time=aware_utcnow())
+    except TokenError as exc:
+        raise Rejected("expired", "The token has expired.") from exc
+    return token

@@ -1,4 +1,7 @@
-"""A token that worked once is checked again on every call: expiry, key ring, issuer, type."""
+"""A token that worked once is checked again on every call: expiry, key ring, issuer, type.
+
+Each worker remembers the tokens it verified (accounts.tokens.verified_access_token), so
+these are the promises that memory must keep."""
 
 from __future__ import annotations
 
@@ -74,3 +77,24 @@ def test_an_access_token_that_worked_is_still_not_a_refresh_token(cast, login, a
     )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_wrong_type"
+
+
+def tampered(token: str, segment: int) -> str:
+    """`token` with one character of one segment changed (header, payload or signature)."""
+    parts = token.split(".")
+    text = parts[segment]
+    middle = len(text) // 2
+    parts[segment] = text[:middle] + ("A" if text[middle] != "A" else "B") + text[middle + 1 :]
+    return ".".join(parts)
+
+
+@pytest.mark.parametrize("segment", [1, 2], ids=["payload", "signature"])
+def test_a_changed_copy_of_a_token_that_worked_is_refused(cast, login, segment):
+    access = login("member@acme.example").json()["access_token"]
+    assert bearer(access).get(CURRENT).status_code == 200
+
+    response = bearer(tampered(access, segment)).get(CURRENT)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] in {"token_bad_signature", "token_malformed"}
+    assert bearer(access).get(CURRENT).status_code == 200
