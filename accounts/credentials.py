@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -35,8 +36,8 @@ def _column(model: type[Model], name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
-def _prep(model: type[Model], name: str, value: Any) -> Any:
-    return model._meta.get_field(name).get_db_prep_value(value, connection)
+def _prep(db: BaseDatabaseWrapper, model: type[Model], name: str, value: Any) -> Any:
+    return model._meta.get_field(name).get_db_prep_value(value, db)
 
 
 @functools.cache  # from the models' metadata, which never changes in a process
@@ -58,8 +59,13 @@ def _tenant_facts() -> tuple[str, str, type[Model]]:
     return columns, joins, subscription
 
 
-def _first_row(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    with connection.cursor() as cursor:
+def _database() -> BaseDatabaseWrapper:
+    # Resolved once per statement: each use of the `connection` proxy looks it up again.
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _first_row(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
@@ -71,8 +77,8 @@ def _subscription(row: tuple[Any, ...]) -> SubscriptionFacts | None:
     return SubscriptionFacts(status, plan_code, bool(trial_ended), stripe_id)
 
 
-def _trial_param(subscription: type[Model], now: datetime) -> Any:
-    return _prep(subscription, "trial_end", now)
+def _trial_param(db: BaseDatabaseWrapper, subscription: type[Model], now: datetime) -> Any:
+    return _prep(db, subscription, "trial_end", now)
 
 
 @dataclass(frozen=True)
@@ -128,21 +134,22 @@ def live_sign_in(
     """The tenant's facts if sign-in `family` is live and its person is still an active
     member of `tenant_id` with `role`, an active user, in a live tenant; else None."""
     _, _, subscription = _tenant_facts()
-    user = _prep(Membership, "user", user_id)
+    db = _database()
+    user = _prep(db, Membership, "user", user_id)
     params = [
-        _trial_param(subscription, now),
+        _trial_param(db, subscription, now),
         True,  # the tenant's require_two_factor
         True,  # a confirmed device
-        _prep(TokenFamily, "id", family),
+        _prep(db, TokenFamily, "id", family),
         user,
         user,
-        _prep(Membership, "tenant", tenant_id),
+        _prep(db, Membership, "tenant", tenant_id),
         role,
         True,
         True,
         *Tenant.LIVE_STATUSES,
     ]
-    row = _first_row(_sign_in_statement(), params)
+    row = _first_row(db, _sign_in_statement(), params)
     if row is None:
         return None
     return SignInFacts(row[0], _subscription(row[1:5]), two_factor_missing=bool(row[5]))
@@ -188,13 +195,14 @@ def api_key_by_prefix(prefix: str, *, now: datetime, used_since: datetime) -> Ap
     """The key with this prefix and its tenant's facts; `used_recently` when its last use
     was recorded after `used_since`."""
     _, _, subscription = _tenant_facts()
+    db = _database()
     params = [
-        _prep(ApiKey, "expires_at", now),
-        _prep(ApiKey, "last_used_at", used_since),
-        _trial_param(subscription, now),
+        _prep(db, ApiKey, "expires_at", now),
+        _prep(db, ApiKey, "last_used_at", used_since),
+        _trial_param(db, subscription, now),
         prefix,
     ]
-    row = _first_row(_api_key_statement(), params)
+    row = _first_row(db, _api_key_statement(), params)
     if row is None:
         return None
     return ApiKeyFacts(

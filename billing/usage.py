@@ -25,7 +25,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from billing.limits import plan_limit, tenant_plan, upgrade_suggestion
@@ -142,13 +143,18 @@ def spend_statements(vendor: str, *, limited: bool) -> tuple[str, ...]:
 
 
 def _parameters(
-    tenant_id: Any, period: Period, limit: int | None, now: datetime, caller: AuthContext
+    db: BaseDatabaseWrapper,
+    tenant_id: Any,
+    period: Period,
+    limit: int | None,
+    now: datetime,
+    caller: AuthContext,
 ) -> dict[str, Any]:
-    """The statements' values, prepared by their model fields for this database."""
+    """The statements' values, prepared by their model fields for database `db`."""
     counter, daily = UsageCounter._meta, DailyUsage._meta
 
     def prep(meta: Any, name: str, value: Any) -> Any:
-        return meta.get_field(name).get_db_prep_value(value, connection)
+        return meta.get_field(name).get_db_prep_value(value, db)
 
     return {
         "tenant": prep(counter, "tenant", tenant_id),
@@ -167,12 +173,14 @@ def _spend(
 ) -> int | None:
     """Spend one call if the month's row exists and is under the limit: the new count
     (this call's own, returned by the statement that spent it), else None."""
-    statements = spend_statements(connection.vendor, limited=limit is not None)
-    params = _parameters(tenant_id, period, limit, now, caller)
+    # Resolved once: each use of the `connection` proxy looks the connection up again.
+    db = connections[DEFAULT_DB_ALIAS]
+    statements = spend_statements(db.vendor, limited=limit is not None)
+    params = _parameters(db, tenant_id, period, limit, now, caller)
     # One statement is its own transaction (no BEGIN/COMMIT round trips on the hot path);
     # SQLite's pair shares one.
     atomic = transaction.atomic() if len(statements) > 1 else contextlib.nullcontext()
-    with atomic, connection.cursor() as cursor:
+    with atomic, db.cursor() as cursor:
         cursor.execute(statements[0], params)
         row = cursor.fetchone()
         if row is not None:
