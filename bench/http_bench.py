@@ -58,6 +58,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cpu import process_table, tree_seconds  # noqa: E402  (this folder)
+from debian_tools import MissingTool, ensure_tool  # noqa: E402
 from nginx import Nginx, NginxError  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,21 +163,10 @@ def free_port_or_fail(port: int) -> None:
 
 
 def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() != 0:
-        raise BenchError("wrk is not installed: run `sudo apt-get install -y wrk`, then retry")
-    print("wrk is missing: installing it from Debian (apt-get install -y wrk)...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
-        subprocess.run(install, env=env, capture_output=True, check=True)
-    found = shutil.which("wrk")
-    if not found:
-        raise BenchError("apt-get installed wrk but it is not on PATH")
-    return found
+    try:
+        return ensure_tool("wrk")
+    except MissingTool as exc:
+        raise BenchError(str(exc)) from exc
 
 
 def lua_string(value: str) -> str:

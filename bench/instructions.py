@@ -25,11 +25,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from debian_tools import MissingTool, ensure_tool  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = 2
@@ -50,21 +52,15 @@ def options(argv: list[str] | None) -> argparse.Namespace:
 
 
 def ensure_valgrind() -> None:
-    if shutil.which("valgrind") and shutil.which("callgrind_control"):
-        return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        sys.exit("valgrind is not installed: run `sudo apt-get install -y valgrind`, then retry")
-    print("valgrind is missing: installing it from Debian (apt-get install -y valgrind)...")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "valgrind"]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
-        subprocess.run(install, env=env, capture_output=True, check=True)
+    try:
+        ensure_tool("valgrind")
+        ensure_tool("callgrind_control", "valgrind")
+    except MissingTool as exc:
+        sys.exit(str(exc))
 
 
 def prepare(args: argparse.Namespace) -> None:
     """The production settings and an empty, migrated database (bench/http_bench.py's)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from http_bench import prepare_database
     from profile_api import configure
 

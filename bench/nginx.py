@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+# This folder, also when a test loads this file by its path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from debian_tools import MissingTool, ensure_tool  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PROXY_CONF = REPO / "deploy" / "nginx" / "proxy.conf"
@@ -27,21 +31,10 @@ class NginxError(RuntimeError):
 
 def ensure_nginx() -> str:
     """The nginx binary, installed from Debian's package when missing (as root)."""
-    found = shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx") and "/usr/sbin/nginx")
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise NginxError("nginx is not installed: run `sudo apt-get install -y nginx`, then retry")
-    print("nginx is missing: installing it from Debian (apt-get install -y nginx)...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "nginx"]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
-        subprocess.run(install, env=env, capture_output=True, check=True)
-    found = shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx") and "/usr/sbin/nginx")
-    if not found:
-        raise NginxError("apt-get installed nginx but the binary is not where expected")
-    return found
+    try:
+        return ensure_tool("nginx")
+    except MissingTool as exc:
+        raise NginxError(str(exc)) from exc
 
 
 def config(
