@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lattices.models import Lattice
 
@@ -52,13 +53,12 @@ def _loading() -> tuple[list[str], list[tuple[int, Converter]]]:
     return [field.attname for field in fields], converters
 
 
-def _from_row(alias: str, row: tuple[Any, ...]) -> Lattice:
+def _from_row(connection: BaseDatabaseWrapper, row: tuple[Any, ...]) -> Lattice:
     names, converters = _loading()
     values = list(row)
-    connection = connections[alias]
     for position, convert in converters:
         values[position] = convert(values[position], None, connection)
-    return Lattice.from_db(alias, names, values)
+    return Lattice.from_db(connection.alias, names, values)
 
 
 def tenant_lattice(tenant_id: Any, lattice_id: Any) -> Lattice | None:
@@ -81,4 +81,4 @@ def tenant_lattice(tenant_id: Any, lattice_id: Any) -> Lattice | None:
     with connection.cursor() as cursor:
         cursor.execute(_statement(alias), params)
         row = cursor.fetchone()
-    return None if row is None else _from_row(alias, row)
+    return None if row is None else _from_row(connection, row)
