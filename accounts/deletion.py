@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, PasswordResetRequest, User
+from accounts.passwords import require_password
 from accounts.sessions import revoke_user_sessions
 from accounts.signals import account_deleting
 from catalytic.errors import ServiceError
@@ -31,15 +32,6 @@ BATCH = 500
 def pseudonym(user: User) -> str:
     digest = hmac.new(settings.SECRET_KEY.encode(), str(user.pk).encode(), hashlib.sha256)
     return f"deleted-user-{digest.hexdigest()[:16]}"
-
-
-def _wrong_password() -> ServiceError:
-    return ServiceError(
-        "The password is incorrect.",
-        code="invalid_credentials",
-        status=400,
-        details={"password": ["The password is incorrect."]},
-    )
 
 
 def sole_owner_of(user: User) -> list[Tenant]:
@@ -72,8 +64,7 @@ def _last_owner_error(tenants: list[Tenant]) -> ServiceError:
 
 def delete_account(*, user: User, password: str, request: Any = None) -> None:
     """Erase `user` after checking the password; 409 `last_owner` while a workspace needs them."""
-    if not user.check_password(password):
-        raise _wrong_password()
+    require_password(user, password)
     with transaction.atomic():
         # The tenant rows are the mutex for their memberships (tenants.services): two
         # owners of one workspace deleting their accounts at once cannot both pass.

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.passwords import require_password
 from accounts.signals import email_change_requested, email_verification_requested
 from catalytic.errors import ServiceError
 from catalytic.ratelimits import normalise_email, rate_limited, seconds_until_allowed
@@ -129,12 +130,7 @@ def request_email_change(*, user: User, password: str, new_email: str, request: 
     Needs the password: a session left open on someone's laptop must not be enough to
     move the account to another inbox.
     """
-    if not user.check_password(password):
-        raise ServiceError(
-            "The current password is incorrect.",
-            code="invalid_credentials",
-            details={"password": ["The current password is incorrect."]},
-        )
+    require_password(user, password, current=True)
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise ServiceError(

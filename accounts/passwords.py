@@ -27,13 +27,16 @@ from tenants import audit
 # --- Changing the password ------------------------------------------
 
 
-def _wrong_password(field: str) -> ServiceError:
-    return ServiceError(
-        "The current password is incorrect.",
-        code="invalid_credentials",
-        status=400,
-        details={field: ["The current password is incorrect."]},
-    )
+def require_password(
+    user: User, password: str, *, field: str = "password", current: bool = False
+) -> None:
+    """Refuse (400 `invalid_credentials`, the message on `field`) unless `password` is the
+    user's: what every change of a signed-in account asks first. `current` words it as
+    "the current password", for forms that also take a new one."""
+    if user.check_password(password):
+        return
+    message = f"The {'current ' if current else ''}password is incorrect."
+    raise ServiceError(message, code="invalid_credentials", status=400, details={field: [message]})
 
 
 def change_password(
@@ -44,8 +47,7 @@ def change_password(
     Django sessions end too (their hash covers the password); a page keeps its own
     session with update_session_auth_hash.
     """
-    if not user.check_password(current_password):
-        raise _wrong_password("current_password")
+    require_password(user, current_password, field="current_password", current=True)
     _replace_password(user, new_password, action="password.changed", request=request)
 
 

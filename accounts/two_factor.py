@@ -34,6 +34,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from accounts.passwords import require_password
 from accounts.signals import two_factor_changed
 from catalytic.errors import ServiceError
 from tenants import audit
@@ -233,13 +234,7 @@ def check_sign_in(*, user: Any, code: str, request: Any = None) -> Device | None
 
 def disable(*, user: Any, password: str, code: str, request: Any = None) -> None:
     """Turn two-factor off: the password and a current code (or a recovery code)."""
-    if not user.check_password(password):
-        raise ServiceError(
-            "The password is incorrect.",
-            code="invalid_credentials",
-            status=400,
-            details={"password": ["The password is incorrect."]},
-        )
+    require_password(user, password)
     if not is_enabled(user):
         raise _not_enabled()
     if verify(user, code, request=request) is None:
