@@ -282,23 +282,29 @@ _stored_counters: dict[str, Callable[[Any], int]] = {}
 
 
 def register_stored_count(limit: str, counter: Callable[[Any], int]) -> None:
-    """Declare how to count what plan limit `limit` (say "max_lattices") caps for a tenant.
+    """Declare how to count what plan limit `limit` (say "max_lattices") caps for a tenant;
+    `counter` is given the tenant's id.
 
     The owning app calls this from its AppConfig.ready().
     """
     _stored_counters[limit] = counter
 
 
-def stored_count(tenant: Any, limit: str) -> int:
+def stored_count(tenant_id: Any, limit: str) -> int:
     try:
         counter = _stored_counters[limit]
     except KeyError:
         raise ImproperlyConfigured(f"no app registered a stored count for {limit!r}") from None
-    return counter(tenant)
+    return counter(tenant_id)
 
 
-def usage_summary(tenant: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """This month's figures, as shown by `/api/tenants/usage` and the subscription status."""
+def usage_summary(tenant: AuthContext | Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """This month's figures, as shown by `/api/tenants/usage` and the subscription status.
+
+    `tenant` is a caller (its plan came with the credential check, so the API's usage
+    read loads no Tenant row) or a Tenant row (the subscription status, the admin).
+    """
+    tenant_id = tenant.tenant_id if isinstance(tenant, AuthContext) else tenant.pk
     period = current_period(now)
     return {
         "plan": tenant_plan(tenant).code,
@@ -306,11 +312,11 @@ def usage_summary(tenant: Any, *, now: datetime | None = None) -> dict[str, Any]
         "period_end": period.end.isoformat(),
         "resets_at": iso_utc(period.resets_at),
         "api_calls": {
-            "used": _calls_in(tenant.pk, period),
+            "used": _calls_in(tenant_id, period),
             "limit": plan_limit(tenant, "api_calls_per_month"),
         },
         "lattices": {
-            "used": stored_count(tenant, "max_lattices"),
+            "used": stored_count(tenant_id, "max_lattices"),
             "limit": plan_limit(tenant, "max_lattices"),
         },
     }

@@ -13,7 +13,7 @@ class LatticesConfig(AppConfig):
 
         # The usage summary's "lattices used" figure, which billing cannot count itself.
         register_stored_count(
-            "max_lattices", lambda tenant: Lattice.objects.for_tenant(tenant).count()
+            "max_lattices", lambda tenant_id: Lattice.objects.for_tenant(tenant_id).count()
         )
 
     def monitor_job_queue(self) -> None:

@@ -60,7 +60,7 @@ class UsageView(TenantAPIView):
 
     @extend_schema(summary="This month's usage against the plan", responses={200: UsageSerializer})
     def get(self, request: Request) -> Response:
-        return Response(usage_summary(self.tenant))
+        return Response(usage_summary(self.context))
 
 
 class DayField(serializers.DateField):
