@@ -132,9 +132,9 @@ def default_workers() -> int:
 
     That extra worker keeps a dedicated app node's cores busy while one waits on the
     database; here PostgreSQL, Redis, nginx and Locust share the cores, and the extra
-    worker only adds switching: on 2 cores, 2 workers served the mix's capacity at 4.4 ms
-    of app CPU per request where 3 needed 5.0, and held p95 at 80 % of it to 130 ms where
-    3 gave 290 ms.
+    worker only adds switching. On 2 cores, at 1,083 users (0.8 of the mix's capacity),
+    alternating runs gave 2 workers 3.35 and 3.28 ms of app CPU per request and p95 180 and
+    84 ms; 3 workers 3.97 and 3.67 ms, p95 250 and 120 ms.
     """
     return os.cpu_count() or 1
 
