@@ -132,9 +132,10 @@ def default_workers() -> int:
 
     That extra worker keeps a dedicated app node's cores busy while one waits on the
     database; here PostgreSQL, Redis, nginx and Locust share the cores, and the extra
-    worker only adds switching. On 2 cores, at 1,083 users (0.8 of the mix's capacity),
-    alternating runs gave 2 workers 3.35 and 3.28 ms of app CPU per request and p95 180 and
-    84 ms; 3 workers 3.97 and 3.67 ms, p95 250 and 120 ms.
+    worker mostly adds switching. On 2 cores, alternating runs: at 1,083 users (0.8 of the
+    mix's capacity) 2 workers spent 3.35 and 3.28 ms of app CPU per request, p95 180 and
+    84 ms, where 3 spent 3.97 and 3.67 ms, p95 250 and 120 ms; at 1,000 users 2 workers
+    4.00 and 3.19 ms, p95 220 and 46 ms, where 3 spent 4.11 and 3.58 ms, p95 100 and 43 ms.
     """
     return os.cpu_count() or 1
 
